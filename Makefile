@@ -1,0 +1,62 @@
+# usjepa: build, test, fuzz, install. See README.md.
+include config.mk
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_A     := $(BUILD)/libusj.a
+TOOL_SRC  := $(sort $(wildcard tools/us-*.c))
+TOOLS     := $(TOOL_SRC:tools/%.c=$(BINDIR)/%)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MANS      := $(wildcard man/*.1)
+
+.PHONY: all deps check-deps test fuzz install clean
+.DELETE_ON_ERROR:
+
+all: check-deps $(TOOLS)
+
+check-deps:
+	@scripts/deps.sh $(if $(filter 0,$(shell id -u)),--install)
+
+deps:
+	@scripts/deps.sh --install
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h) config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BINDIR)/%: $(BUILD)/tools/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# make test: every C unit test and bats suite; the last line is "N passed, M failed".
+test: all $(UNITS)
+	@USJ_BIN=$(abspath $(BINDIR)) USJ_UNITS="$(UNITS)" tests/run.sh
+
+# make fuzz: the libFuzzer stream-reader target for FUZZ_SECONDS (not part of make test).
+FUZZ_SECONDS ?= 300
+fuzz:
+	@command -v clang >/dev/null || { echo "fuzz: needs clang: apt-get install clang libclang-rt-14-dev" >&2; exit 1; }
+	@mkdir -p build/fuzz/corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) \
+		-o build/fuzz/fuzz_stream tests/fuzz/fuzz_stream.c $(LIB_SRC) $(LDLIBS)
+	build/fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+		-dict=tests/fuzz/stream.dict build/fuzz/corpus tests/fuzz/corpus
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1
+
+clean:
+	rm -rf build bin
+
+-include $(wildcard pipelines/*.mk)

@@ -1,0 +1,9 @@
+/* half.h: IEEE 754 binary16 <-> binary32, round to nearest even. */
+#ifndef USJ_HALF_H
+#define USJ_HALF_H
+#include <stdint.h>
+
+float usj_half_to_float(uint16_t h);
+uint16_t usj_float_to_half(float f);
+
+#endif

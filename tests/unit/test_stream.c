@@ -1,0 +1,185 @@
+/* test_stream.c: the stream reader and writer, the frame scanner, fp16. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "half.h"
+#include "mem.h"
+#include "msgscan.h"
+#include "stream.h"
+#include "test.h"
+
+/* write_sample: a small stream with two records to path; returns its bytes. */
+static void write_sample(const char *path)
+{
+	msgpack_sbuffer meta;
+	msgpack_sbuffer_init(&meta);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &meta, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	usj_pack_kv_int(&pk, "size", 4);
+	usj_writer *w = usj_writer_open(path, "images", &meta);
+	usj_record rec;
+	usj_record_init(&rec);
+	for (int i = 0; i < 2; i++) {
+		usj_record_clear(&rec);
+		usj_record_set_str(&rec, "id", i ? "b" : "a");
+		usj_record_set_int(&rec, "label", i);
+		int64_t shape[2] = {2, 2};
+		usj_tensor *t = usj_record_set_tensor(&rec, "image", USJ_U1, 2, shape);
+		for (int k = 0; k < 4; k++)
+			((uint8_t *)t->data)[k] = (uint8_t)(10 * i + k);
+		usj_writer_write(w, &rec);
+	}
+	usj_writer_close(w, NULL);
+	usj_record_free(&rec);
+	msgpack_sbuffer_destroy(&meta);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = xmalloc(1 << 16);
+	*n = fread(buf, 1, 1 << 16, f);
+	fclose(f);
+	return buf;
+}
+
+/* read_all: 0 if buf is a valid stream, else the error code. */
+static int read_all(const void *buf, size_t n, int64_t *records)
+{
+	usj_reader *r = usj_reader_open_mem(buf, n, "mem");
+	usj_record rec;
+	usj_record_init(&rec);
+	int rc = usj_reader_start(r);
+	while (rc == 0) {
+		int k = usj_reader_next(r, &rec);
+		if (k <= 0) {
+			rc = -k;
+			break;
+		}
+	}
+	if (records)
+		*records = usj_reader_records(r);
+	usj_record_free(&rec);
+	usj_reader_close(r);
+	return rc;
+}
+
+static char tmpdir[] = "/tmp/usj-test-XXXXXX";
+
+static void roundtrip(void)
+{
+	char *path = xasprintf("%s/s.usj", tmpdir);
+	write_sample(path);
+	usj_reader *r = usj_reader_open(path);
+	CHECK(r && usj_reader_start(r) == 0);
+	CHECK(strcmp(usj_reader_kind(r), "images") == 0);
+	const msgpack_object *size = usj_object_get(usj_reader_meta(r), "size");
+	CHECK(size && size->via.u64 == 4);
+	usj_record rec;
+	usj_record_init(&rec);
+	CHECK(usj_reader_next(r, &rec) == 1);
+	int64_t label = -1;
+	CHECK(usj_record_int(&rec, "label", &label) == 0 && label == 0);
+	CHECK(usj_reader_next(r, &rec) == 1);
+	const usj_tensor *t = usj_record_tensor(&rec, "image");
+	CHECK(t && t->dtype == USJ_U1 && t->rank == 2 && t->shape[0] == 2 && ((uint8_t *)t->data)[3] == 13);
+	CHECK(strcmp(usj_record_str(&rec, "id"), "b") == 0);
+	CHECK(((uintptr_t)t->data & 63) == 0);
+	CHECK(usj_reader_next(r, &rec) == 0);
+	usj_record_free(&rec);
+	usj_reader_close(r);
+	free(path);
+}
+
+static void every_prefix_is_truncated(void)
+{
+	char *path = xasprintf("%s/s.usj", tmpdir);
+	write_sample(path);
+	size_t n;
+	char *buf = slurp(path, &n);
+	CHECK(read_all(buf, n, NULL) == 0);
+	for (size_t k = 0; k < n; k++)
+		if (read_all(buf, k, NULL) != USJ_EDATA) {
+			fprintf(stderr, "#   prefix of %zu bytes accepted\n", k);
+			CHECK(0);
+			break;
+		}
+	free(buf);
+	free(path);
+}
+
+static void concatenation(void)
+{
+	char *path = xasprintf("%s/s.usj", tmpdir);
+	write_sample(path);
+	size_t n;
+	char *buf = slurp(path, &n);
+	char *two = xmalloc(2 * n);
+	memcpy(two, buf, n);
+	memcpy(two + n, buf, n);
+	int64_t records = 0;
+	CHECK(read_all(two, 2 * n, &records) == 0 && records == 4);
+	CHECK(read_all(two, 2 * n - 1, NULL) == USJ_EDATA);
+	free(two);
+	free(buf);
+	free(path);
+}
+
+static void corrupt_lengths_are_refused(void)
+{
+	/* a map32 claiming 2^32-1 entries, and a bin32 claiming 4 GiB */
+	const uint8_t map[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'a'};
+	const uint8_t bin[] = {0xc6, 0xff, 0xff, 0xff, 0xff, 0x00};
+	size_t size;
+	const char *why;
+	CHECK(usj_msg_scan(map, sizeof map, 1 << 20, 1 << 20, &size, &why) == USJ_SCAN_BAD);
+	CHECK(usj_msg_scan(bin, sizeof bin, 1 << 20, 1 << 20, &size, &why) == USJ_SCAN_BAD);
+	CHECK(read_all(map, sizeof map, NULL) == USJ_EDATA);
+	uint8_t deep[64];
+	memset(deep, 0x91, sizeof deep); /* fixarray of one, nested 64 deep */
+	CHECK(usj_msg_scan(deep, sizeof deep, 1 << 20, 1 << 20, &size, &why) == USJ_SCAN_BAD);
+	const uint8_t ok[] = {0x92, 0x01, 0xa2, 'h', 'i', 0xc0};
+	CHECK(usj_msg_scan(ok, sizeof ok, 1 << 20, 1 << 20, &size, &why) == USJ_SCAN_DONE && size == 5);
+	CHECK(usj_msg_scan(ok, 3, 1 << 20, 1 << 20, &size, &why) == USJ_SCAN_MORE);
+}
+
+static void half_conversion(void)
+{
+	CHECK(usj_float_to_half(1.0f) == 0x3c00);
+	CHECK(usj_float_to_half(-2.0f) == 0xc000);
+	CHECK(usj_float_to_half(65504.0f) == 0x7bff);
+	CHECK(usj_float_to_half(65520.0f) == 0x7c00);
+	CHECK(usj_float_to_half(5.9604645e-8f) == 0x0001);
+	CHECK(usj_float_to_half(2.9802322e-8f) == 0x0000); /* tie to even */
+	CHECK(usj_float_to_half(1.0f + 1.0f / 2048) == 0x3c00); /* tie to even */
+	CHECK(usj_float_to_half(1.0f + 3.0f / 2048) == 0x3c02);
+	/* every half survives a round trip */
+	int bad = 0;
+	for (uint32_t h = 0; h < 0x10000; h++) {
+		uint16_t x = (uint16_t)h;
+		if ((x & 0x7c00) == 0x7c00 && (x & 0x3ff))
+			continue; /* nan payloads */
+		bad += usj_float_to_half(usj_half_to_float(x)) != x;
+	}
+	CHECK(bad == 0);
+}
+
+int main(int argc, char **argv)
+{
+	usj_init(argv[0]);
+	if (!mkdtemp(tmpdir))
+		return 1;
+	RUN(roundtrip);
+	RUN(every_prefix_is_truncated);
+	RUN(concatenation);
+	RUN(corrupt_lengths_are_refused);
+	RUN(half_conversion);
+	char *cmd = xasprintf("rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		return 1;
+	free(cmd);
+	return TEST_DONE();
+}
