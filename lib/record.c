@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "err.h"
-#include "half.h"
 #include "mem.h"
 #include "record.h"
 
@@ -91,7 +90,7 @@ int usj_object_is_ndarray(const msgpack_object *o)
 }
 
 /* A msgpack-numpy scalar: {nd: false, type: "<i8", data: <bytes>}. */
-static int numpy_scalar(const msgpack_object *o, double *v, int *is_int)
+int usj_object_numpy_scalar(const msgpack_object *o, double *v, int *is_int)
 {
 	const msgpack_object *nd = usj_object_get(o, "nd");
 	const msgpack_object *type = usj_object_get(o, "type");
@@ -131,7 +130,7 @@ int usj_record_int(const usj_record *r, const char *key, int64_t *v)
 	}
 	double d;
 	int is_int;
-	if (numpy_scalar(o, &d, &is_int) == 0 && is_int) {
+	if (usj_object_numpy_scalar(o, &d, &is_int) == 0 && is_int) {
 		*v = (int64_t)d;
 		return 0;
 	}
@@ -152,7 +151,7 @@ int usj_record_double(const usj_record *r, const char *key, double *v)
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER: *v = (double)o->via.i64; return 0;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64: *v = o->via.f64; return 0;
-	default: return numpy_scalar(o, v, &is_int) == 0 ? 0 : -2;
+	default: return usj_object_numpy_scalar(o, v, &is_int) == 0 ? 0 : -2;
 	}
 }
 

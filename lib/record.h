@@ -60,5 +60,8 @@ int usj_object_is_key(const msgpack_object *o, const char *key);
 int usj_tensor_decode(const msgpack_object *o, size_t max_bytes, usj_tensor *t, const char **why);
 /* usj_object_is_ndarray: does o look like a msgpack-numpy map ({nd: true, ...})? */
 int usj_object_is_ndarray(const msgpack_object *o);
+/* usj_object_numpy_scalar: the value of a msgpack-numpy scalar
+ * ({nd: false, type, data}); 0 on success, -1 if o is not one. */
+int usj_object_numpy_scalar(const msgpack_object *o, double *v, int *is_int);
 
 #endif
