@@ -1,0 +1,51 @@
+/* cli.c: shared option parsing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+
+int64_t usj_cli_int(const char *synopsis, const char *opt, const char *text, int64_t min, int64_t max)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		usj_usage_error(synopsis, "%s wants an integer from %lld to %lld, not '%s'", opt,
+		                (long long)min, (long long)max, text);
+	return v;
+}
+
+double usj_cli_double(const char *synopsis, const char *opt, const char *text, double min, double max)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (errno || end == text || *end || !(v >= min && v <= max))
+		usj_usage_error(synopsis, "%s wants a number from %g to %g, not '%s'", opt, min, max, text);
+	return v;
+}
+
+void usj_cli_shard(const char *synopsis, const char *text, int *k, int *n)
+{
+	char *end;
+	long a = strtol(text, &end, 10);
+	long b = *end == '/' ? strtol(end + 1, &end, 10) : 0;
+	if (*end || b < 1 || b > 1000000 || a < 0 || a >= b)
+		usj_usage_error(synopsis, "--shard wants K/N with 0 <= K < N, not '%s'", text);
+	*k = (int)a;
+	*n = (int)b;
+}
+
+int usj_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+int usj_cli_threads(const char *synopsis, const char *text)
+{
+	int j = (int)usj_cli_int(synopsis, "-j", text, 0, 1024);
+	return j ? j : usj_cores();
+}
