@@ -185,8 +185,10 @@ void usj_manifest_load(usj_manifest *m, const char *path, const char *source, co
 		usj_die(USJ_EDATA, "%s: the dataset has no images: check the path and its layout (see us-ingest(1))", path);
 	assign_classes(m, classes);
 	int with_split = 0;
-	for (int i = 0; i < m->n; i++)
+	for (int i = 0; i < m->n; i++) {
 		with_split += m->items[i].split != NULL;
+		m->has_train_val |= m->items[i].split && strcmp(m->items[i].split, "train_val") == 0;
+	}
 	if (with_split && with_split != m->n)
 		usj_die(USJ_EDATA, "%s: %d of %d images have a split: give every image one, or none", m->where,
 		        with_split, m->n);

@@ -25,7 +25,7 @@ typedef struct usj_manifest {
 	char **classes;     /* sorted, or as --classes gave them */
 	int nclasses;
 	int has_splits;     /* every item's split came from the source */
-	int needs_val_split;/* UltraBench train_val: split train and val by group */
+	int has_train_val;  /* some items are train_val: train and val are divided by group */
 } usj_manifest;
 
 /* usj_manifest_load: read a dataset. source is NULL (detect), "folder",
