@@ -10,7 +10,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS      := $(wildcard man/*.1)
 
-.PHONY: all deps check-deps test fuzz install clean
+.PHONY: all deps check-deps test bench fuzz install clean
 .DELETE_ON_ERROR:
 
 all: check-deps $(TOOLS)
@@ -40,6 +40,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_A)
 # make test: every C unit test and bats suite; the last line is "N passed, M failed".
 test: all $(UNITS)
 	@USJ_BIN=$(abspath $(BINDIR)) USJ_UNITS="$(UNITS)" tests/run.sh
+
+# make bench: throughput measurements, each against its reference in the same run.
+BENCHES := $(BUILD)/bench/decode_only
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: all $(BENCHES)
+	bench/ingest.sh
 
 # make fuzz: the libFuzzer stream-reader target for FUZZ_SECONDS (not part of make test).
 FUZZ_SECONDS ?= 300
