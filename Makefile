@@ -12,6 +12,8 @@ MANS      := $(wildcard man/*.1)
 
 .PHONY: all deps check-deps test bench fuzz install clean
 .DELETE_ON_ERROR:
+# keep object files: they are intermediate in the chain rules but rebuilt needlessly otherwise
+.SECONDARY:
 
 all: check-deps $(TOOLS)
 
