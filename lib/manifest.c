@@ -67,7 +67,7 @@ usj_item *usj_manifest_add(usj_manifest *m, const char *path, const char *label,
 	if (split && *split) {
 		const char *s = usj_split_name(split);
 		if (!s)
-			usj_die(USJ_EDATA, "%s: unknown split '%s': use train, val or test", where, split);
+			usj_die(USJ_EDATA, "%s: unknown split '%s': use train, val (validation, valid), test or train_val", where, split);
 		it->split = xstrdup(s);
 	}
 	it->label_index = -1;

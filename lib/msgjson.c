@@ -74,6 +74,6 @@ json_t *usj_object_json(const msgpack_object *o)
 
 void usj_json_print(FILE *f, const json_t *v)
 {
-	json_dumpf(v, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	json_dumpf(v, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
 	fputc('\n', f);
 }

@@ -1,6 +1,8 @@
 /* source_csv.c: a CSV manifest (RFC 4180, through libcsv) with a header
  * naming the columns path (required), label, group and split; any other
- * column passes through to the records. Paths are relative to the CSV. */
+ * column passes through to the records. Paths are relative to the CSV.
+ * Messages count rows (the header is row 1; libcsv skips blank lines), as
+ * a quoted field may span lines. */
 #include <csv.h>
 #include <errno.h>
 #include <stdio.h>
@@ -56,6 +58,9 @@ static void header_row(csv_state *st)
 		char *name = st->names[i];
 		if (i == 0 && strncmp(name, "\xef\xbb\xbf", 3) == 0) /* UTF-8 byte order mark */
 			memmove(name, name + 3, strlen(name + 3) + 1);
+		if (!name[0] || strlen(name) > 200)
+			usj_die(USJ_EDATA, "%s: header column %d %s: name every column in 1 to 200 bytes", st->csv,
+			        i + 1, name[0] ? "has a name longer than 200 bytes" : "has no name");
 		st->role[i] = role_of(name);
 		have_path |= st->role[i] == COL_PATH;
 		for (int k = 0; k < i; k++)
@@ -77,19 +82,17 @@ static void on_row(int end, void *st_)
 		header_row(st);
 		return;
 	}
-	if (st->nfields == 1 && st->fields[0][0] == 0 && st->ncols > 1) {
-		/* a blank line */
-	} else {
+	{
 		if (st->nfields != st->ncols)
-			usj_die(USJ_EDATA, "%s: line %ld has %d fields but the header has %d: fix the row (quote fields holding commas)",
+			usj_die(USJ_EDATA, "%s: row %ld has %d fields but the header has %d: fix the row (quote fields holding commas)",
 			        st->csv, st->row, st->nfields, st->ncols);
 		const char *by_role[COL_EXTRA] = {0};
 		for (int i = 0; i < st->ncols; i++)
 			if (st->role[i] != COL_EXTRA)
 				by_role[st->role[i]] = st->fields[i];
 		if (!by_role[COL_PATH][0])
-			usj_die(USJ_EDATA, "%s: line %ld has an empty path", st->csv, st->row);
-		char *where = xasprintf("%s: line %ld", st->csv, st->row);
+			usj_die(USJ_EDATA, "%s: row %ld has an empty path", st->csv, st->row);
+		char *where = xasprintf("%s: row %ld", st->csv, st->row);
 		usj_item *it = usj_manifest_add(st->m, by_role[COL_PATH], by_role[COL_LABEL],
 		                                by_role[COL_GROUP], by_role[COL_SPLIT], where);
 		free(where);
@@ -115,7 +118,7 @@ void usj_source_csv(usj_manifest *m, const char *csv)
 	size_t n;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
 		if (csv_parse(&p, buf, n, on_field, on_row, &st) != n)
-			usj_die(USJ_EDATA, "%s: line %ld: %s: fix the quoting (RFC 4180)", csv, st.row + 1,
+			usj_die(USJ_EDATA, "%s: row %ld: %s: fix the quoting (RFC 4180)", csv, st.row + 1,
 			        csv_strerror(csv_error(&p)));
 	if (ferror(f))
 		usj_die(USJ_EFAIL, "cannot read %s:", csv);

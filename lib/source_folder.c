@@ -23,8 +23,16 @@ static int is_image_name(const char *name)
 
 static int visible(const struct dirent *e) { return e->d_name[0] != '.'; }
 
+/* The folders from the class folder down to the one being read, to refuse
+ * a symbolic link back to one of them (a loop). */
+typedef struct ancestors {
+	dev_t dev[64];
+	ino_t ino[64];
+	int n;
+} ancestors;
+
 /* walk: add the images below root/rel (a class folder or deeper) to m. */
-static void walk(usj_manifest *m, const char *rel, const char *label)
+static void walk(usj_manifest *m, const char *rel, const char *label, ancestors *up)
 {
 	char *dir = xasprintf("%s/%s", m->root, rel);
 	struct dirent **names;
@@ -35,8 +43,17 @@ static void walk(usj_manifest *m, const char *rel, const char *label)
 		char *path = xasprintf("%s/%s", rel, names[i]->d_name);
 		char *full = xasprintf("%s/%s", m->root, path);
 		struct stat st;
-		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
-			walk(m, path, label);
+		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+			for (int k = 0; k < up->n; k++)
+				if (up->dev[k] == st.st_dev && up->ino[k] == st.st_ino)
+					usj_die(USJ_EDATA, "%s links back to a folder above it: remove the loop", full);
+			if (up->n == 64)
+				usj_die(USJ_EDATA, "%s is nested more than 64 folders deep", full);
+			up->dev[up->n] = st.st_dev;
+			up->ino[up->n++] = st.st_ino;
+			walk(m, path, label, up);
+			up->n--;
+		}
 		else if (is_image_name(names[i]->d_name))
 			usj_manifest_add(m, path, label, NULL, NULL, dir);
 		free(full);
@@ -58,7 +75,8 @@ void usj_source_folder(usj_manifest *m, const char *root)
 		char *full = xasprintf("%s/%s", root, names[i]->d_name);
 		struct stat st;
 		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-			walk(m, names[i]->d_name, names[i]->d_name);
+			ancestors up = {.dev = {st.st_dev}, .ino = {st.st_ino}, .n = 1};
+			walk(m, names[i]->d_name, names[i]->d_name, &up);
 			classes++;
 		}
 		free(full);

@@ -121,7 +121,9 @@ void usj_source_ultrabench(usj_manifest *m, const char *dir)
 			const char *key;
 			json_t *v;
 			json_object_foreach(e1, key, v)
-				if (!is_known_key(key) && !json_is_null(v)) {
+				if (!key[0] || strlen(key) > 200)
+					usj_die(USJ_EDATA, "%s has a key of %zu bytes: keys must have 1 to 200", where, strlen(key));
+				else if (!is_known_key(key) && !json_is_null(v)) {
 					char *text = value_text(v);
 					usj_item_set_extra(it, key, text);
 					free(text);

@@ -26,7 +26,8 @@ struct usj_reader {
 	size_t cap, beg, end;
 	int eof;
 	msgpack_unpacked unpacked;
-	msgpack_zone *zone;  /* the first header, the last trailer's summary */
+	msgpack_zone *zone;  /* the first header */
+	msgpack_zone *summary_zone; /* the last trailer's summary */
 	msgpack_object header, summary;
 	int have_summary;
 	char *kind;
@@ -42,7 +43,8 @@ static usj_reader *reader_new(const char *name)
 	r->fd = -1;
 	msgpack_unpacked_init(&r->unpacked);
 	r->zone = msgpack_zone_new(4096);
-	if (!r->zone)
+	r->summary_zone = msgpack_zone_new(4096);
+	if (!r->zone || !r->summary_zone)
 		usj_die(USJ_EFAIL, "out of memory");
 	return r;
 }
@@ -75,6 +77,7 @@ void usj_reader_close(usj_reader *r)
 		close(r->fd);
 	msgpack_unpacked_destroy(&r->unpacked);
 	msgpack_zone_free(r->zone);
+	msgpack_zone_free(r->summary_zone);
 	free(r->buf);
 	free(r->kind);
 	free(r->name);
@@ -183,7 +186,7 @@ static int read_header(usj_reader *r, const msgpack_object *o)
 {
 	const msgpack_object *v = usj_object_get(o, USJ_HEADER_KEY);
 	const msgpack_object *kind = usj_object_get(o, "kind");
-	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !kind || kind->type != MSGPACK_OBJECT_STR)
+	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 == 0 || !kind || kind->type != MSGPACK_OBJECT_STR)
 		return fail(r, USJ_EDATA, "corrupt stream: %s: header after record %lld lacks a version or kind",
 		            r->name, (long long)r->records);
 	if (v->via.u64 > USJ_STREAM_VERSION)
@@ -207,12 +210,14 @@ static int read_trailer(usj_reader *r, const msgpack_object *o)
 {
 	const msgpack_object *n = usj_object_get(o, USJ_TRAILER_KEY);
 	if (n->type != MSGPACK_OBJECT_POSITIVE_INTEGER || n->via.u64 != (uint64_t)r->segment_records)
-		return fail(r, USJ_EDATA, "corrupt stream: %s: the trailer after record %lld does not match the %lld records read",
-		            r->name, (long long)r->records, (long long)r->segment_records);
+		return fail(r, USJ_EDATA, "corrupt stream: %s: the trailer after record %lld claims %s records but the stream had %lld",
+		            r->name, (long long)r->records, n->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+		            "another count of" : "no count of", (long long)r->segment_records);
 	const msgpack_object *s = usj_object_get(o, "summary");
 	r->have_summary = s != NULL;
+	msgpack_zone_clear(r->summary_zone);
 	if (s)
-		usj_object_copy(r->zone, &r->summary, s);
+		usj_object_copy(r->summary_zone, &r->summary, s);
 	r->state = AFTER_TRAILER;
 	return 0;
 }
@@ -307,7 +312,7 @@ usj_reader *usj_open_input(const char *path, const char *kind, const char *maker
 {
 	usj_reader *r = usj_reader_open(path);
 	if (!r)
-		usj_die(USJ_EDATA, "cannot open %s:", path);
+		usj_die(errno == ENOENT || errno == ENOTDIR ? USJ_EDATA : USJ_EFAIL, "cannot open %s:", path);
 	int rc = usj_reader_start(r);
 	if (rc)
 		usj_die(rc, "%s", usj_reader_error(r));

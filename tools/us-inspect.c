@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "err.h"
 #include "mem.h"
 #include "msgjson.h"
@@ -18,7 +19,7 @@ static void help(void)
 	printf("usage: %s\n\n"
 	       "Show a usjepa stream (header, records, fields, labels, splits, tensor\n"
 	       "statistics) and check that it is whole. Reads standard input without FILE\n"
-	       "or with -. Exit 0 if every stream is whole, 3 if one is not.\n\n"
+	       "or with -. Exit 0 if every stream is whole; at the first that is not, exit 3.\n\n"
 	       "  --json         JSON lines for scripts instead of text\n"
 	       "  --records      also show every record (at most N with -n)\n"
 	       "  -n, --limit N  show at most N records (with --records)\n"
@@ -312,14 +313,11 @@ int main(int argc, char **argv)
 	int as_json = 0, show_records = 0, c;
 	int64_t limit = -1;
 	while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case 'J': as_json = 1; break;
 		case 'R': show_records = 1; break;
 		case 'n':
-			limit = strtoll(optarg, &end, 10);
-			if (*end || limit < 0)
-				usj_usage_error(synopsis, "-n wants a non-negative count, not '%s'", optarg);
+			limit = usj_cli_int(synopsis, "-n", optarg, 0, INT64_MAX);
 			break;
 		case 'h': help(); usj_close_stdout(); return 0;
 		case 'V': printf("us-inspect %s\n", USJ_VERSION); usj_close_stdout(); return 0;
