@@ -14,10 +14,13 @@ static void *zalloc(msgpack_zone *z, size_t n)
 	return p;
 }
 
+/* zstrndup: also copies the empty strings, bins and exts msgpack-c unpacks
+ * with a NULL pointer, so every copy has a real one (and memcpy never sees NULL). */
 static char *zstrndup(msgpack_zone *z, const char *s, size_t n)
 {
 	char *d = zalloc(z, n + 1);
-	memcpy(d, s, n);
+	if (n)
+		memcpy(d, s, n);
 	d[n] = 0;
 	return d;
 }
@@ -337,6 +340,7 @@ int usj_tensor_decode(const msgpack_object *o, size_t max_bytes, usj_tensor *t, 
 	    data->via.bin.size != t->nbytes)
 		return *why = "data length does not match shape and dtype", -1;
 	t->data = xmalloc_aligned(t->nbytes);
-	memcpy(t->data, data->via.bin.ptr, t->nbytes);
+	if (t->nbytes) /* an empty bin's pointer is NULL */
+		memcpy(t->data, data->via.bin.ptr, t->nbytes);
 	return 0;
 }

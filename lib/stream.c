@@ -192,13 +192,15 @@ static int read_header(usj_reader *r, const msgpack_object *o)
 	if (v->via.u64 > USJ_STREAM_VERSION)
 		return fail(r, USJ_EDATA, "%s: stream format version %llu is newer than this usjepa reads (%d): upgrade usjepa",
 		            r->name, (unsigned long long)v->via.u64, USJ_STREAM_VERSION);
+	/* msgpack-c unpacks an empty str with a NULL pointer, which memcmp and %s must not see */
+	int kind_len = (int)kind->via.str.size;
+	const char *kind_str = kind_len ? kind->via.str.ptr : "";
 	if (!r->kind) {
-		r->kind = xasprintf("%.*s", (int)kind->via.str.size, kind->via.str.ptr);
+		r->kind = xasprintf("%.*s", kind_len, kind_str);
 		usj_object_copy(r->zone, &r->header, o);
-	} else if (strlen(r->kind) != kind->via.str.size ||
-	           memcmp(r->kind, kind->via.str.ptr, kind->via.str.size) != 0) {
+	} else if (strlen(r->kind) != (size_t)kind_len || memcmp(r->kind, kind_str, (size_t)kind_len) != 0) {
 		return fail(r, USJ_EDATA, "%s: concatenated streams differ in kind ('%s', then '%.*s' after record %lld)",
-		            r->name, r->kind, (int)kind->via.str.size, kind->via.str.ptr, (long long)r->records);
+		            r->name, r->kind, kind_len, kind_str, (long long)r->records);
 	}
 	r->state = IN_STREAM;
 	r->segments++;

@@ -146,6 +146,84 @@ static void corrupt_lengths_are_refused(void)
 	CHECK(usj_msg_scan(ok, 3, 1 << 20, 1 << 20, &size, &why) == USJ_SCAN_MORE);
 }
 
+/* pack_stream_with_empty_values: a header, one record and a trailer where
+ * every str, bin, ext and tensor that can be empty is, the kind included. */
+static void pack_stream_with_empty_values(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 3);
+	usj_pack_kv_int(pk, USJ_HEADER_KEY, 1);
+	usj_pack_kv_str(pk, "kind", "");
+	usj_pack_cstr(pk, "meta");
+	msgpack_pack_map(pk, 2);
+	usj_pack_kv_str(pk, "s", "");
+	usj_pack_cstr(pk, "b");
+	msgpack_pack_bin(pk, 0);
+
+	msgpack_pack_map(pk, 4);
+	usj_pack_kv_str(pk, "s", "");
+	usj_pack_cstr(pk, "b");
+	msgpack_pack_bin(pk, 0);
+	usj_pack_cstr(pk, "e");
+	msgpack_pack_ext(pk, 0, 7);
+	usj_pack_cstr(pk, "t");
+	usj_tensor empty = {.dtype = USJ_F4, .rank = 2, .shape = {0, 3}, .data = ""};
+	usj_pack_tensor(pk, &empty);
+
+	msgpack_pack_map(pk, 2);
+	usj_pack_kv_int(pk, USJ_TRAILER_KEY, 1);
+	usj_pack_cstr(pk, "summary");
+	msgpack_pack_map(pk, 1);
+	usj_pack_kv_str(pk, "s", "");
+}
+
+/* Fuzzing found this: msgpack-c unpacks an empty str, bin or ext with a NULL
+ * pointer, and the reader handed it to memcpy and memcmp (undefined; clang's
+ * UBSan aborts; gcc's does not check). Every empty value the reader hands out
+ * must have a real pointer so tools can copy and compare it too. */
+static void empty_values(void)
+{
+	/* the fuzzer's input, minimised: a header map holding an empty str */
+	const uint8_t found[] = {0x84, 0x3b, 0xa0, 0xa6, 'u', 's', 'j', 'e', 'p', 'a', 0x01, 0xa4,
+	                         'k', 'i', 'n', 'd', 0xa5, 0x00, 0xff, 'i', '6', 'i', 'i', 'i'};
+	CHECK(read_all(found, sizeof found, NULL) == USJ_EDATA); /* header only: truncated */
+
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pack_stream_with_empty_values(&pk);
+	pack_stream_with_empty_values(&pk); /* two: the empty kinds are compared */
+	usj_reader *r = usj_reader_open_mem(sb.data, sb.size, "mem");
+	CHECK(usj_reader_start(r) == 0 && strcmp(usj_reader_kind(r), "") == 0);
+	const msgpack_object *s = usj_object_get(usj_reader_meta(r), "s");
+	const msgpack_object *b = usj_object_get(usj_reader_meta(r), "b");
+	CHECK(s && s->type == MSGPACK_OBJECT_STR && s->via.str.size == 0 && s->via.str.ptr);
+	CHECK(b && b->type == MSGPACK_OBJECT_BIN && b->via.bin.size == 0 && b->via.bin.ptr);
+	usj_record rec;
+	usj_record_init(&rec);
+	int records = 0;
+	while (usj_reader_next(r, &rec) == 1) {
+		records++;
+		const usj_field *fs = usj_record_find(&rec, "s"), *fb = usj_record_find(&rec, "b");
+		const usj_field *fe = usj_record_find(&rec, "e");
+		CHECK(fs && fs->obj.type == MSGPACK_OBJECT_STR && fs->obj.via.str.ptr);
+		CHECK(fb && fb->obj.type == MSGPACK_OBJECT_BIN && fb->obj.via.bin.ptr);
+		CHECK(fe && fe->obj.type == MSGPACK_OBJECT_EXT && fe->obj.via.ext.type == 7 &&
+		      fe->obj.via.ext.size == 0 && fe->obj.via.ext.ptr);
+		const char *str = usj_record_str(&rec, "s");
+		CHECK(str && str[0] == 0);
+		const usj_tensor *t = usj_record_tensor(&rec, "t");
+		CHECK(t && t->dtype == USJ_F4 && t->rank == 2 && t->shape[1] == 3 && t->count == 0 &&
+		      t->nbytes == 0 && t->data);
+	}
+	CHECK(records == 2 && usj_reader_segments(r) == 2 && usj_reader_error(r)[0] == 0);
+	s = usj_reader_summary(r) ? usj_object_get(usj_reader_summary(r), "s") : NULL;
+	CHECK(s && s->type == MSGPACK_OBJECT_STR && s->via.str.size == 0 && s->via.str.ptr);
+	usj_record_free(&rec);
+	usj_reader_close(r);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static void half_conversion(void)
 {
 	CHECK(usj_float_to_half(1.0f) == 0x3c00);
@@ -176,6 +254,7 @@ int main(int argc, char **argv)
 	RUN(every_prefix_is_truncated);
 	RUN(concatenation);
 	RUN(corrupt_lengths_are_refused);
+	RUN(empty_values);
 	RUN(half_conversion);
 	char *cmd = xasprintf("rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
