@@ -61,7 +61,7 @@ fuzz:
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(CPPFLAGS) $(PKG_CFLAGS) \
 		-o build/fuzz/fuzz_stream tests/fuzz/fuzz_stream.c $(LIB_SRC) $(LDLIBS)
 	build/fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-		-dict=tests/fuzz/stream.dict build/fuzz/corpus tests/fuzz/corpus
+		-artifact_prefix=build/fuzz/ -dict=tests/fuzz/stream.dict build/fuzz/corpus tests/fuzz/corpus
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -235,12 +235,21 @@ usj_tensor *usj_record_set_tensor(usj_record *r, const char *key, usj_dtype dt, 
 	usj_tensor *t = &f->t;
 	t->dtype = dt;
 	t->rank = rank;
-	memcpy(t->shape, shape, (size_t)rank * sizeof *shape);
+	if (rank)
+		memcpy(t->shape, shape, (size_t)rank * sizeof *shape);
 	if (usj_shape_size(rank, shape, dt, (size_t)1 << 62, &t->count, &t->nbytes) != 0)
 		usj_die(USJ_EFAIL, "tensor '%s' too large", key);
 	t->data = xmalloc_aligned(t->nbytes);
 	f->is_tensor = 1;
 	return t;
+}
+
+void usj_record_take_tensor(usj_record *r, const char *key, usj_tensor *t)
+{
+	usj_field *f = new_field(r, key);
+	f->t = *t;
+	f->is_tensor = 1;
+	t->data = NULL;
 }
 
 void usj_record_remove(usj_record *r, const char *key)

@@ -44,6 +44,8 @@ void usj_record_set_object(usj_record *r, const char *key, const msgpack_object 
  * (data allocated, uninitialised). */
 usj_tensor *usj_record_set_tensor(usj_record *r, const char *key, usj_dtype t, int rank,
                                   const int64_t *shape);
+/* usj_record_take_tensor: a tensor field that takes over t's data. */
+void usj_record_take_tensor(usj_record *r, const char *key, usj_tensor *t);
 void usj_record_remove(usj_record *r, const char *key);
 /* usj_record_copy_fields: copy every field of src that dst lacks. */
 void usj_record_copy_fields(usj_record *dst, const usj_record *src);

@@ -212,9 +212,10 @@ static int read_trailer(usj_reader *r, const msgpack_object *o)
 {
 	const msgpack_object *n = usj_object_get(o, USJ_TRAILER_KEY);
 	if (n->type != MSGPACK_OBJECT_POSITIVE_INTEGER || n->via.u64 != (uint64_t)r->segment_records)
-		return fail(r, USJ_EDATA, "corrupt stream: %s: the trailer after record %lld claims %s records but the stream had %lld",
-		            r->name, (long long)r->records, n->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
-		            "another count of" : "no count of", (long long)r->segment_records);
+		return fail(r, USJ_EDATA, "corrupt stream: %s: the trailer after record %lld counts %lld records, but the stream had %lld",
+		            r->name, (long long)r->records,
+		            n->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (long long)n->via.u64 : -1LL,
+		            (long long)r->segment_records);
 	const msgpack_object *s = usj_object_get(o, "summary");
 	r->have_summary = s != NULL;
 	msgpack_zone_clear(r->summary_zone);
@@ -245,9 +246,7 @@ static int read_record(usj_reader *r, const msgpack_object *o, usj_record *rec)
 			if (usj_tensor_decode(v, USJ_MAX_RECORD_BYTES, &t, &why) != 0)
 				return fail(r, USJ_EDATA, "bad record: %s: record %lld, field '%s': %s",
 				            r->name, (long long)r->records + 1, key, why);
-			usj_tensor *dst = usj_record_set_tensor(rec, key, t.dtype, t.rank, t.shape);
-			free(dst->data);
-			dst->data = t.data;
+			usj_record_take_tensor(rec, key, &t);
 		} else {
 			usj_record_set_object(rec, key, v);
 		}
