@@ -1,0 +1,166 @@
+/* preprocess.c: the preprocessing pipeline of PAPER.md section 4, in the
+ * order of preprocess.h. Only grey conversion, annotation masking (and
+ * inpainting, when there is something to inpaint) and the first resampling
+ * pass see the native frame; everything after works on the fitted
+ * rectangle inside the S x S square. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grey.h"
+#include "mem.h"
+#include "percentile.h"
+#include "preprocess.h"
+#include "region.h"
+#include "resize.h"
+
+usj_prep_opts usj_prep_defaults(int size)
+{
+	return (usj_prep_opts){
+		.size = size,
+		.fit = USJ_FIT_PAD,
+		.inpaint = 1,
+		.chroma_threshold = 0.2,
+		.inpaint_max_area = 0.05,
+		.detect_region = 1,
+		.region_threshold = 8.0 / 255,
+		.rescale = 1,
+		.p_low = 2,
+		.p_high = 98,
+	};
+}
+
+/* fit: the window of the frame that is kept and the rectangle of the
+ * S x S square it fills; the rest of the square is padding. */
+typedef struct fit {
+	int src_x, src_y, src_w, src_h;
+	int dst_x, dst_y, dst_w, dst_h;
+} fit;
+
+/* rounded_ratio: round(a b / c) for positive a, b, c, at least 1 */
+static int rounded_ratio(int a, int b, int c)
+{
+	int64_t r = ((int64_t)2 * a * b + c) / ((int64_t)2 * c);
+	return r < 1 ? 1 : (int)r;
+}
+
+static fit fit_frame(int w, int h, int size, enum usj_fit how)
+{
+	fit f = {0, 0, w, h, 0, 0, size, size};
+	if (how == USJ_FIT_PAD && w >= h)
+		f.dst_h = rounded_ratio(h, size, w);
+	else if (how == USJ_FIT_PAD)
+		f.dst_w = rounded_ratio(w, size, h);
+	else if (how == USJ_FIT_CROP && w >= h)
+		f.src_w = h;
+	else if (how == USJ_FIT_CROP)
+		f.src_h = w;
+	f.src_x = (w - f.src_w) / 2;
+	f.src_y = (h - f.src_h) / 2;
+	f.dst_x = (size - f.dst_w) / 2;
+	f.dst_y = (size - f.dst_h) / 2;
+	return f;
+}
+
+/* mask_window: the scan mask inside the fit's window as 0/1 floats
+ * (src_h, src_w), nonzero in any channel meaning inside */
+static float *mask_window(const usj_image *m, const fit *f)
+{
+	float *out = xmalloc_aligned((size_t)f->src_w * f->src_h * sizeof *out);
+	int c = m->channels;
+	for (int y = 0; y < f->src_h; y++) {
+		const float *row = m->pix + ((size_t)(f->src_y + y) * m->width + f->src_x) * c;
+		float *o = out + (size_t)y * f->src_w;
+		for (int x = 0; x < f->src_w; x++) {
+			int inside = 0;
+			for (int k = 0; k < c; k++)
+				inside |= row[(size_t)x * c + k] != 0;
+			o[x] = (float)inside;
+		}
+	}
+	return out;
+}
+
+/* to_bytes: v -> round(255 (v - low) / (high - low)), clipped to 0..255.
+ * Clipped as an integer: float clipping compiles to branches, which
+ * mispredict on speckle. Grey and low are in [0, 1] and high - low is at
+ * least 2^-16, so the product stays far inside int; negative values round
+ * towards 0, and are clipped to 0 anyway. */
+static void to_bytes(const float *grey, size_t n, double low, double high, uint8_t *out)
+{
+	float scale = (float)(255 / (high - low)), offset = (float)low;
+	for (size_t i = 0; i < n; i++) {
+		int k = (int)((grey[i] - offset) * scale + 0.5f);
+		k = k < 0 ? 0 : k;
+		out[i] = (uint8_t)(k > 255 ? 255 : k);
+	}
+}
+
+void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_prep_opts *o,
+                    uint8_t *image, uint8_t *region, usj_prep_stats *st)
+{
+	int w = img->width, size = o->size;
+	fit f = fit_frame(w, img->height, size, o->fit);
+	size_t fitted_n = (size_t)f.dst_w * f.dst_h;
+	*st = (usj_prep_stats){.low = 0, .high = 1};
+
+	/* 1, 2: grey at native resolution, coloured annotations inpainted */
+	float *own_grey = NULL;
+	const float *grey = img->pix;
+	if (img->channels == 3) {
+		own_grey = xmalloc_aligned((size_t)w * img->height * sizeof *own_grey);
+		usj_grey_from_rgb(img, o, own_grey, st);
+		grey = own_grey;
+	}
+
+	/* 3: the window -> the fitted rectangle (dst_h, dst_w) */
+	usj_resizer *rs = usj_resizer_new(f.src_w, f.src_h, f.dst_w, f.dst_h);
+	float *fitted = xmalloc_aligned(fitted_n * sizeof *fitted);
+	usj_resize(rs, grey + (size_t)f.src_y * w + f.src_x, (size_t)w, fitted);
+	free(own_grey);
+
+	/* 4: the region inside the fitted rectangle (the padding never is) */
+	uint8_t *inside = xmalloc(fitted_n);
+	size_t region_n = 0;
+	if (scan_mask) {
+		float *window = mask_window(scan_mask, &f);
+		float *resized = xmalloc_aligned(fitted_n * sizeof *resized);
+		usj_resize(rs, window, (size_t)f.src_w, resized);
+		for (size_t i = 0; i < fitted_n; i++) {
+			inside[i] = resized[i] >= 0.5f; /* at least half covered */
+			region_n += inside[i];
+		}
+		free(window);
+		free(resized);
+	} else if (o->detect_region) {
+		int radius = (int)lround(size / 64.0);
+		region_n = usj_detect_region(fitted, f.dst_w, f.dst_h, (float)o->region_threshold,
+		                             radius > 1 ? radius : 1, inside);
+	}
+	if (!scan_mask && !region_n) {
+		memset(inside, 1, fitted_n);
+		region_n = fitted_n;
+	}
+	usj_resizer_free(rs);
+	st->region_fraction = (double)region_n / (double)fitted_n;
+
+	/* 5: percentile rescale; a flat or empty region keeps the plain scale */
+	double low, high;
+	if (o->rescale
+	    && usj_masked_percentiles(fitted, inside, fitted_n, o->p_low, o->p_high, &low, &high)
+	    && high > low) {
+		st->low = low;
+		st->high = high;
+	}
+
+	/* 6: into the S x S outputs, padding black and outside the region */
+	memset(image, 0, (size_t)size * size);
+	memset(region, 0, (size_t)size * size);
+	for (int y = 0; y < f.dst_h; y++) {
+		size_t at = (size_t)(f.dst_y + y) * size + f.dst_x;
+		to_bytes(fitted + (size_t)y * f.dst_w, (size_t)f.dst_w, st->low, st->high, image + at);
+		memcpy(region + at, inside + (size_t)y * f.dst_w, (size_t)f.dst_w);
+	}
+	free(fitted);
+	free(inside);
+}

@@ -1,0 +1,18 @@
+/* region.h: scan-region detection on a grey image: threshold, an opening
+ * against thin burnt-in text, rulers and lines, the largest 8-connected
+ * component, its filled convex hull. */
+#ifndef USJ_REGION_H
+#define USJ_REGION_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* usj_detect_region: grey (h, w) -> region (h, w), 1 on the filled convex
+ * hull of the largest 8-connected component of (grey > threshold) after an
+ * opening with a square window of side 2 radius + 1 (outside the frame
+ * counts as background); all 0 when nothing survives. The largest of equal
+ * components is the first in raster order. Returns the region's pixel
+ * count. */
+size_t usj_detect_region(const float *grey, int w, int h, float threshold, int radius,
+                         uint8_t *region);
+
+#endif
