@@ -47,8 +47,10 @@ int usj_decoder_open(const char *path, uint64_t max_pixels, usj_decoder **out,
 {
 	*out = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a file the dataset names but that is not there is bad input, not an I/O failure */
 	if (fd < 0)
-		return usj_fail(err, errlen, USJ_EFAIL, "cannot open: %s", strerror(errno));
+		return usj_fail(err, errlen, errno == ENOENT || errno == ENOTDIR ? USJ_EDATA : USJ_EFAIL,
+		                "cannot open: %s", strerror(errno));
 	uint8_t magic[8];
 	ssize_t n = pread(fd, magic, sizeof magic, 0);
 	int saved = errno;

@@ -14,6 +14,11 @@
 #include "region.h"
 #include "resize.h"
 
+/* Background (usj_signal_only): a 3 x 3 range of at most FLAT_LEVELS grey
+ * levels in a pixel no brighter than DARK_LEVELS (of 255). */
+#define FLAT_LEVELS 2
+#define DARK_LEVELS 48
+
 usj_prep_opts usj_prep_defaults(int size)
 {
 	return (usj_prep_opts){
@@ -134,8 +139,11 @@ void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_
 		free(resized);
 	} else if (o->detect_region) {
 		int radius = (int)lround(size / 64.0);
-		region_n = usj_detect_region(fitted, f.dst_w, f.dst_h, (float)o->region_threshold,
+		float *signal = xmalloc_aligned(fitted_n * sizeof *signal);
+		usj_signal_only(fitted, f.dst_w, f.dst_h, FLAT_LEVELS / 255.0f, DARK_LEVELS / 255.0f, signal);
+		region_n = usj_detect_region(signal, f.dst_w, f.dst_h, (float)o->region_threshold,
 		                             radius > 1 ? radius : 1, inside);
+		free(signal);
 	}
 	if (!scan_mask && !region_n) {
 		memset(inside, 1, fitted_n);

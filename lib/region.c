@@ -248,22 +248,23 @@ static size_t fill_hull(uint8_t *region, int w, int h, const point *hull, int n)
 	return filled;
 }
 
-/* largest_hull_points: the leftmost and rightmost pixel of each row of the
- * largest component (only those can be hull vertices), sorted by (y, x),
- * from n > 0 runs; returns their count. */
-static int largest_hull_points(run *r, int n, point *p)
+/* major_hull_points: the leftmost and rightmost pixel of each row of the
+ * major components (only those can be hull vertices), sorted by (y, x),
+ * from n > 0 runs; returns their count. A component is major when it has at
+ * least 1/MAJOR of the largest one's pixels: a sector whose middle is
+ * anechoic (black) falls apart into a few large pieces, while text and
+ * markers that survive the opening stay small. */
+#define MAJOR 4
+static int major_hull_points(run *r, int n, point *p)
 {
-	int64_t *size = xcalloc((size_t)n, sizeof *size);
-	int best = -1;
+	int64_t *size = xcalloc((size_t)n, sizeof *size), largest = 0;
 	for (int i = 0; i < n; i++)
 		size[find(r, i)] += r[i].x1 - r[i].x0 + 1;
 	for (int i = 0; i < n; i++)
-		if (best < 0 || size[i] > size[best])
-			best = i;
-	free(size);
+		largest = size[i] > largest ? size[i] : largest;
 	int count = 0, row_first = -1; /* row_first: the current row's first point */
 	for (int i = 0; i < n; i++) {
-		if (find(r, i) != best)
+		if (MAJOR * size[find(r, i)] < largest)
 			continue;
 		if (row_first < 0 || p[row_first].y != r[i].y) {
 			row_first = count;
@@ -274,7 +275,45 @@ static int largest_hull_points(run *r, int n, point *p)
 			p[row_first + 1] = (point){r[i].x1, r[i].y};
 		}
 	}
+	free(size);
 	return count;
+}
+
+/* range_rows: lo, hi (h, w) = min and max of each pixel and its left and
+ * right neighbours inside the row */
+static void range_rows(const float *grey, int w, int h, float *lo, float *hi)
+{
+	for (int y = 0; y < h; y++) {
+		const float *g = grey + (size_t)y * w;
+		float *l = lo + (size_t)y * w, *u = hi + (size_t)y * w;
+		for (int x = 0; x < w; x++) {
+			float a = g[x > 0 ? x - 1 : x], b = g[x], c = g[x + 1 < w ? x + 1 : x];
+			float mn = a < b ? a : b, mx = a > b ? a : b;
+			l[x] = mn < c ? mn : c;
+			u[x] = mx > c ? mx : c;
+		}
+	}
+}
+
+void usj_signal_only(const float *grey, int w, int h, float flat, float dark, float *signal)
+{
+	float *lo = xmalloc_aligned((size_t)w * h * sizeof *lo); /* (h, w) */
+	float *hi = xmalloc_aligned((size_t)w * h * sizeof *hi); /* (h, w) */
+	range_rows(grey, w, h, lo, hi);
+	for (int y = 0; y < h; y++) {
+		/* rows above and below, clamped at the frame's edge */
+		size_t up = (size_t)(y > 0 ? y - 1 : y) * w, at = (size_t)y * w, down = (size_t)(y + 1 < h ? y + 1 : y) * w;
+		for (int x = 0; x < w; x++) {
+			float mn = lo[up + x] < lo[at + x] ? lo[up + x] : lo[at + x];
+			float mx = hi[up + x] > hi[at + x] ? hi[up + x] : hi[at + x];
+			mn = mn < lo[down + x] ? mn : lo[down + x];
+			mx = mx > hi[down + x] ? mx : hi[down + x];
+			float v = grey[at + x];
+			signal[at + x] = mx - mn <= flat && v <= dark ? 0.0f : v;
+		}
+	}
+	free(lo);
+	free(hi);
 }
 
 size_t usj_detect_region(const float *grey, int w, int h, float threshold, int radius,
@@ -291,7 +330,7 @@ size_t usj_detect_region(const float *grey, int w, int h, float threshold, int r
 	size_t filled = 0;
 	if (n) {
 		point *p = xmalloc(2 * (size_t)h * sizeof *p), *hull = xmalloc(4 * (size_t)h * sizeof *hull);
-		filled = fill_hull(region, w, h, hull, convex_hull(p, largest_hull_points(r, n, p), hull));
+		filled = fill_hull(region, w, h, hull, convex_hull(p, major_hull_points(r, n, p), hull));
 		free(p);
 		free(hull);
 	}

@@ -15,4 +15,11 @@
 size_t usj_detect_region(const float *grey, int w, int h, float threshold, int radius,
                          uint8_t *region);
 
+/* usj_signal_only: grey (h, w) -> signal (h, w), a copy with flat dark
+ * pixels set to 0: those whose 3 x 3 neighbourhood (inside the frame) varies
+ * by at most flat and that are no brighter than dark. Video frames put black
+ * at 16/255 and some scanners draw grey surrounds: both are flat, while
+ * tissue, even anechoic, carries speckle. */
+void usj_signal_only(const float *grey, int w, int h, float flat, float dark, float *signal);
+
 #endif

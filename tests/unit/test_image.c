@@ -708,7 +708,7 @@ static void not_images(void)
 	WRITE_LITERAL(empty, "");
 	CHECK(refused_at_open(text, MAX_PIXELS, USJ_EDATA, "not a PNG, JPEG, TIFF or PNM image"));
 	CHECK(refused_at_open(empty, MAX_PIXELS, USJ_EDATA, "empty file"));
-	CHECK(refused_at_open(missing, MAX_PIXELS, USJ_EFAIL, "cannot open: No such file or directory"));
+	CHECK(refused_at_open(missing, MAX_PIXELS, USJ_EDATA, "cannot open: No such file or directory"));
 	CHECK(refused_at_open(tmpdir, MAX_PIXELS, USJ_EFAIL, "cannot read: Is a directory"));
 	free(text);
 	free(empty);
