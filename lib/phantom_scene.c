@@ -1,0 +1,178 @@
+/* phantom_scene.c: painting echogenicity, attenuation and specular maps in
+ * physical coordinates (cm). Each shape visits only the cells of its
+ * bounding box. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "phantom.h"
+
+void usj_scene_init(usj_scene *s, int G, double side_cm)
+{
+	s->G = G;
+	s->side_cm = side_cm;
+	size_t n = (size_t)G * G;
+	s->echo = xmalloc_aligned(n * sizeof *s->echo);
+	s->atten = xmalloc_aligned(n * sizeof *s->atten);
+	s->spec = xmalloc_aligned(n * sizeof *s->spec);
+	for (size_t i = 0; i < n; i++) {
+		s->echo[i] = 1.0f;
+		s->atten[i] = USJ_TISSUE_ATTEN;
+		s->spec[i] = 0.0f;
+	}
+}
+
+void usj_scene_free(usj_scene *s)
+{
+	free(s->echo);
+	free(s->atten);
+	free(s->spec);
+	memset(s, 0, sizeof *s);
+}
+
+double usj_scene_side(const usj_probe *p)
+{
+	if (!p->convex)
+		return p->width_cm > p->depth_cm ? p->width_cm : p->depth_cm;
+	double half = p->angle_deg * M_PI / 360.0;
+	double width = 2.0 * (p->radius_cm + p->depth_cm) * sin(half);
+	double height = p->depth_cm + p->radius_cm * (1.0 - cos(half));
+	return width > height ? width : height;
+}
+
+/* cell_x, cell_z: the cell index holding a coordinate (may be outside). */
+static int cell_x(const usj_scene *s, double x) { return (int)floor((x / s->side_cm + 0.5) * s->G); }
+static int cell_z(const usj_scene *s, double z) { return (int)floor(z / s->side_cm * s->G); }
+static double centre_x(const usj_scene *s, int i) { return ((i + 0.5) / s->G - 0.5) * s->side_cm; }
+static double centre_z(const usj_scene *s, int j) { return (j + 0.5) / s->G * s->side_cm; }
+
+static void put(usj_scene *s, size_t at, usj_paint v)
+{
+	s->echo[at] = v.echo;
+	s->atten[at] = v.atten;
+	if (v.spec >= 0)
+		s->spec[at] += v.spec;
+}
+
+/* box: the cell range [i0, i1] x [j0, j1] of a bounding box, clipped. */
+static void box(const usj_scene *s, double x0, double z0, double x1, double z1, int *i0, int *i1, int *j0, int *j1)
+{
+	*i0 = cell_x(s, x0);
+	*i1 = cell_x(s, x1);
+	*j0 = cell_z(s, z0);
+	*j1 = cell_z(s, z1);
+	*i0 = *i0 < 0 ? 0 : *i0;
+	*j0 = *j0 < 0 ? 0 : *j0;
+	*i1 = *i1 >= s->G ? s->G - 1 : *i1;
+	*j1 = *j1 >= s->G ? s->G - 1 : *j1;
+}
+
+void usj_paint_blob(usj_scene *s, double cx, double cz, double rx, double rz, double rot,
+                    const double *amp, const double *phase, int nharm, usj_paint v)
+{
+	double grow = 1.0;
+	for (int k = 0; k < nharm; k++)
+		grow += fabs(amp[k]);
+	double reach = (rx > rz ? rx : rz) * grow;
+	int i0, i1, j0, j1;
+	box(s, cx - reach, cz - reach, cx + reach, cz + reach, &i0, &i1, &j0, &j1);
+	double c = cos(rot), sn = sin(rot);
+	for (int j = j0; j <= j1; j++)
+		for (int i = i0; i <= i1; i++) {
+			double dx = centre_x(s, i) - cx, dz = centre_z(s, j) - cz;
+			double u = (c * dx + sn * dz) / rx, w = (-sn * dx + c * dz) / rz;
+			double r = sqrt(u * u + w * w), t = atan2(w, u), edge = 1.0;
+			for (int k = 0; k < nharm; k++)
+				edge += amp[k] * cos((k + 2) * t + phase[k]);
+			if (r <= edge)
+				put(s, (size_t)j * s->G + i, v);
+		}
+}
+
+void usj_paint_ellipse(usj_scene *s, double cx, double cz, double rx, double rz, double rot, usj_paint v)
+{
+	usj_paint_blob(s, cx, cz, rx, rz, rot, NULL, NULL, 0, v);
+}
+
+void usj_paint_layer(usj_scene *s, double z0, double z1, double wave, double period, double phase,
+                     usj_paint v)
+{
+	for (int i = 0; i < s->G; i++) {
+		double dz = wave * sin(2 * M_PI * centre_x(s, i) / period + phase);
+		int j0 = cell_z(s, z0 + dz), j1 = cell_z(s, z1 + dz);
+		for (int j = j0 < 0 ? 0 : j0; j <= j1 && j < s->G; j++)
+			put(s, (size_t)j * s->G + i, v);
+	}
+}
+
+void usj_paint_segment(usj_scene *s, double x0, double z0, double x1, double z1, double thick, usj_paint v)
+{
+	int i0, i1, j0, j1;
+	box(s, fmin(x0, x1) - thick, fmin(z0, z1) - thick, fmax(x0, x1) + thick, fmax(z0, z1) + thick,
+	    &i0, &i1, &j0, &j1);
+	double dx = x1 - x0, dz = z1 - z0, len2 = dx * dx + dz * dz;
+	for (int j = j0; j <= j1; j++)
+		for (int i = i0; i <= i1; i++) {
+			double px = centre_x(s, i) - x0, pz = centre_z(s, j) - z0;
+			double t = len2 > 0 ? (px * dx + pz * dz) / len2 : 0;
+			t = t < 0 ? 0 : t > 1 ? 1 : t;
+			double ex = px - t * dx, ez = pz - t * dz;
+			if (ex * ex + ez * ez <= 0.25 * thick * thick)
+				put(s, (size_t)j * s->G + i, v);
+		}
+}
+
+void usj_paint_ring(usj_scene *s, double cx, double cz, double rx, double rz, double rot, double thick,
+                    usj_paint v)
+{
+	int i0, i1, j0, j1;
+	double reach = (rx > rz ? rx : rz) + thick;
+	box(s, cx - reach, cz - reach, cx + reach, cz + reach, &i0, &i1, &j0, &j1);
+	double c = cos(rot), sn = sin(rot);
+	for (int j = j0; j <= j1; j++)
+		for (int i = i0; i <= i1; i++) {
+			double dx = centre_x(s, i) - cx, dz = centre_z(s, j) - cz;
+			double u = c * dx + sn * dz, w = -sn * dx + c * dz;
+			/* distance to the ellipse, to first order: (r - 1) times the local radius */
+			double r = sqrt(u * u / (rx * rx) + w * w / (rz * rz));
+			double local = sqrt(u * u + w * w) / (r > 1e-9 ? r : 1e-9);
+			if (fabs(r - 1.0) * local <= 0.5 * thick)
+				put(s, (size_t)j * s->G + i, v);
+		}
+}
+
+void usj_scale_ellipse(usj_scene *s, double cx, double cz, double rx, double rz, double rot, float factor)
+{
+	int i0, i1, j0, j1;
+	double reach = rx > rz ? rx : rz;
+	box(s, cx - reach, cz - reach, cx + reach, cz + reach, &i0, &i1, &j0, &j1);
+	double c = cos(rot), sn = sin(rot);
+	for (int j = j0; j <= j1; j++)
+		for (int i = i0; i <= i1; i++) {
+			double dx = centre_x(s, i) - cx, dz = centre_z(s, j) - cz;
+			double u = (c * dx + sn * dz) / rx, w = (-sn * dx + c * dz) / rz;
+			if (u * u + w * w <= 1.0)
+				s->echo[(size_t)j * s->G + i] *= factor;
+		}
+}
+
+void usj_scene_texture(usj_scene *s, usj_rng *rng, double scale_cm, double amount)
+{
+	/* a sum of a few random plane waves: smooth, cheap, seed-determined */
+	enum { WAVES = 6 };
+	double kx[WAVES], kz[WAVES], ph[WAVES];
+	for (int k = 0; k < WAVES; k++) {
+		double a = 2 * M_PI * usj_rng_uniform(rng), f = 2 * M_PI / (scale_cm * (0.5 + usj_rng_uniform(rng)));
+		kx[k] = f * cos(a);
+		kz[k] = f * sin(a);
+		ph[k] = 2 * M_PI * usj_rng_uniform(rng);
+	}
+	for (int j = 0; j < s->G; j++)
+		for (int i = 0; i < s->G; i++) {
+			double x = centre_x(s, i), z = centre_z(s, j), n = 0;
+			for (int k = 0; k < WAVES; k++)
+				n += sin(kx[k] * x + kz[k] * z + ph[k]);
+			s->echo[(size_t)j * s->G + i] *= (float)exp(amount * n / sqrt(WAVES / 2.0));
+		}
+}
