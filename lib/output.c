@@ -30,6 +30,15 @@ usj_output *usj_output_open(const char *path)
 		return o;
 	}
 	o->path = xstrdup(path);
+	/* A device or a pipe (-o /dev/null, a FIFO) cannot be replaced by a
+	 * rename, and there is no partial file to protect: write to it directly. */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		o->f = fopen(path, "wb");
+		if (!o->f)
+			usj_die(USJ_EFAIL, "cannot open %s:", path);
+		return o;
+	}
 	const char *slash = strrchr(path, '/');
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
 	o->tmp = xasprintf("%.*s.%s.tmp.XXXXXX", dirlen, path, path + dirlen);
@@ -72,10 +81,15 @@ void usj_output_commit(usj_output *o)
 		free(o);
 		return;
 	}
-	if (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)
+	if (fflush(o->f) != 0 || ferror(o->f) || (o->tmp && fsync(fileno(o->f)) != 0))
 		usj_die(USJ_EFAIL, "write error on %s:", o->path);
 	if (fclose(o->f) != 0)
 		usj_die(USJ_EFAIL, "write error on %s:", o->path);
+	if (!o->tmp) {
+		free(o->path);
+		free(o);
+		return;
+	}
 	if (rename(o->tmp, o->path) != 0)
 		usj_die(USJ_EFAIL, "cannot rename %s to %s:", o->tmp, o->path);
 	pending[o->slot] = NULL;

@@ -1,5 +1,6 @@
 /* output.h: output files written atomically: to a temporary name beside the
- * target, renamed into place only when complete. "-" or NULL is stdout. */
+ * target, renamed into place only when complete. An existing device or FIFO
+ * (-o /dev/null) is written directly. "-" or NULL is stdout. */
 #ifndef USJ_OUTPUT_H
 #define USJ_OUTPUT_H
 #include <stdio.h>

@@ -49,6 +49,21 @@ for c in ['cat', 'dog']:
 	cmp a.usj c.usj
 }
 
+@test "-o to a FIFO or a device writes to it directly and leaves it in place" {
+	make_folder data
+	mkfifo pipe
+	cat pipe > got.usj &
+	run us-ingest --size 32 -o pipe data
+	assert_success
+	wait
+	[ -p pipe ]
+	run us-inspect got.usj
+	assert_success
+	run us-ingest --size 32 -o /dev/null data
+	assert_success
+	[ -c /dev/null ]
+}
+
 @test "CSV manifests: quoting, spaces and parentheses, extra columns pass through" {
 	make_folder data
 	mv "data/cat/0.png" "data/cat/a b (0).png"

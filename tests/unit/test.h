@@ -2,8 +2,16 @@
  * "ok N - name" or "not ok N - name"; main() returns non-zero on any failure. */
 #ifndef USJ_TEST_H
 #define USJ_TEST_H
+#include <ftw.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "record.h"
+#include "stream.h"
 
 static int test_failed_now, test_count, test_failures;
 
@@ -19,6 +27,84 @@ static int test_failed_now, test_count, test_failures;
 	printf("%sok %d - %s\n", test_failed_now ? "not " : "", test_count, #fn); \
 	fflush(stdout); } while (0)
 
-#define TEST_DONE() (printf("1..%d\n", test_count), test_failures ? 1 : 0)
+/* Each test program keeps its files in one scratch folder, made by
+ * test_scratch_make() and removed with everything in it by TEST_DONE(). */
+static char test_scratch[] = "/tmp/usj-test-XXXXXX";
+static int test_scratch_made;
+
+static inline void test_scratch_make(void)
+{
+	if (!mkdtemp(test_scratch)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	test_scratch_made = 1;
+}
+
+/* test_path: a malloc'ed path name inside the scratch folder. */
+static inline char *test_path(const char *name)
+{
+	return xasprintf("%s/%s", test_scratch, name);
+}
+
+static inline int test_remove_one(const char *path, const struct stat *st, int type,
+                                  struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static inline int test_finish(void)
+{
+	if (test_scratch_made &&
+	    nftw(test_scratch, test_remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+		perror(test_scratch);
+		return 1;
+	}
+	printf("1..%d\n", test_count);
+	return test_failures ? 1 : 0;
+}
+#define TEST_DONE() test_finish()
+
+/* test_read_file: the bytes of path; none (and the test fails) if it cannot be read. */
+static inline char *test_read_file(const char *path, size_t *n)
+{
+	size_t cap = 1 << 16;
+	char *buf = xmalloc(cap);
+	*n = 0;
+	FILE *f = fopen(path, "rb");
+	CHECK(f != NULL);
+	if (!f)
+		return buf;
+	size_t got;
+	while ((got = fread(buf + *n, 1, cap - *n, f)) > 0) {
+		*n += got;
+		if (*n == cap)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* test_read_stream: 0 if buf holds a valid stream, else the reader's error
+ * code; records (if not NULL) gets how many records were read. */
+static inline int test_read_stream(const void *buf, size_t n, int64_t *records)
+{
+	usj_reader *r = usj_reader_open_mem(buf, n, "memory");
+	usj_record rec;
+	usj_record_init(&rec);
+	int rc = usj_reader_start(r);
+	while (rc == 0) {
+		int k = usj_reader_next(r, &rec);
+		if (k <= 0) {
+			rc = -k;
+			break;
+		}
+	}
+	if (records)
+		*records = usj_reader_records(r);
+	usj_record_free(&rec);
+	usj_reader_close(r);
+	return rc;
+}
 
 #endif

@@ -18,9 +18,6 @@
 
 #define MAX_PIXELS 100000000 /* the tools' default */
 
-static char tmpdir[] = "/tmp/usj-image-XXXXXX";
-
-static char *fixture(const char *name) { return xasprintf("%s/%s", tmpdir, name); }
 
 /* sample: a scrambled but reproducible value in [0, maxval]. */
 static unsigned sample(int x, int y, int c, unsigned maxval)
@@ -78,7 +75,7 @@ static int every_prefix_fails(const char *path)
 	uint8_t buf[1 << 16];
 	size_t n = fread(buf, 1, sizeof buf, f);
 	fclose(f);
-	char *cut = fixture("prefix");
+	char *cut = test_path("prefix");
 	int ok = n > 0;
 	for (size_t k = 0; ok && k < n; k++) {
 		f = fopen(cut, "wb");
@@ -198,7 +195,7 @@ static int png_case(int type, int depth, int interlace, int trns_grey)
 			}
 		}
 	}
-	char *path = fixture("t.png");
+	char *path = test_path("t.png");
 	write_png(path, w, h, type, depth, interlace, v, trns_grey);
 	usj_image img;
 	char err[256] = "", what[64];
@@ -244,7 +241,7 @@ static void small_png(const char *path)
 
 static void png_prefixes_fail(void)
 {
-	char *path = fixture("small.png");
+	char *path = test_path("small.png");
 	small_png(path);
 	CHECK(every_prefix_fails(path));
 	free(path);
@@ -296,7 +293,7 @@ static int jpeg_case(const char *name, int comps, J_COLOR_SPACE cs, int progress
 		for (int c = 0; c < ch; c++) /* CMYK: Adobe-inverted inks, as libjpeg writes an Adobe marker */
 			want[i * ch + c] = comps == 4 ? unit(v[i * 4 + c], 255) * unit(v[i * 4 + 3], 255)
 			                              : unit(v[i * comps + c], 255);
-	char *path = fixture(name);
+	char *path = test_path(name);
 	write_jpeg(path, w, h, comps, cs, v, progressive);
 	usj_image img;
 	char err[256] = "";
@@ -329,7 +326,7 @@ static void small_jpeg(const char *path)
 
 static void jpeg_prefixes_fail(void)
 {
-	char *path = fixture("small.jpg");
+	char *path = test_path("small.jpg");
 	small_jpeg(path);
 	CHECK(every_prefix_fails(path));
 	free(path);
@@ -464,7 +461,7 @@ static void write_tiff(const char *path, const struct tiff_spec *s, int pages, c
 static int tiff_case(const struct tiff_spec *s)
 {
 	int size[2] = {37, 23};
-	char *path = fixture("t.tif");
+	char *path = test_path("t.tif");
 	write_tiff(path, s, 1, size);
 	uint16_t *v = tiff_values(s, size[0], size[1], 0);
 	float *want = tiff_want(s, v, size[0], size[1]);
@@ -516,7 +513,7 @@ static void tiff_pages(void)
 	static const struct tiff_spec lzw = {"grey", 16, 1, PHOTOMETRIC_MINISBLACK, COMPRESSION_LZW,
 	                                     PLANARCONFIG_CONTIG, 0, 0, 0};
 	int sizes[6] = {9, 5, 9, 5, 40, 30};
-	char *path = fixture("pages.tif");
+	char *path = test_path("pages.tif");
 	write_tiff(path, &lzw, 3, sizes);
 	usj_decoder *d;
 	char err[256] = "";
@@ -549,7 +546,7 @@ static void tiff_pages(void)
 static void tiff_prefixes_fail(void)
 {
 	int sizes[6] = {5, 4, 3, 2, 4, 3};
-	char *path = fixture("small.tif");
+	char *path = test_path("small.tif");
 	write_tiff(path, &grey8, 1, sizes);
 	CHECK(every_prefix_fails(path));
 	static const struct tiff_spec deflate = {"rgb", 8, 3, PHOTOMETRIC_RGB, COMPRESSION_ADOBE_DEFLATE,
@@ -578,7 +575,7 @@ static int pnm_case(const char *what, const char *header, const void *raster, si
 	uint8_t *buf = xmalloc(hn + n);
 	memcpy(buf, header, hn);
 	memcpy(buf + hn, raster, n);
-	char *path = fixture("t.pnm");
+	char *path = test_path("t.pnm");
 	write_file(path, buf, hn + n);
 	usj_image img;
 	char err[256] = "";
@@ -624,7 +621,7 @@ static void pnm_types(void)
 /* pnm_refused: a file of text is refused with USJ_EDATA and a reason holding why. */
 static int pnm_refused(const char *text, size_t n, const char *why)
 {
-	char *path = fixture("bad.pnm");
+	char *path = test_path("bad.pnm");
 	write_file(path, text, n);
 	usj_image img;
 	char err[256] = "";
@@ -649,7 +646,7 @@ static void pnm_errors(void)
 	CHECK(PNM_REFUSED("P5 99999999999 1 255\n", "bad header"));
 	CHECK(PNM_REFUSED("P5 0 1 255\n", "empty"));
 	CHECK(PNM_REFUSED("P4 8 1\n\xff", "unsupported PNM type P4"));
-	char *path = fixture("small.pgm");
+	char *path = test_path("small.pgm");
 	WRITE_LITERAL(path, "P5 3 2 65535\n\1\2\3\4\5\6\7\x08\x09\x0a\x0b\x0c");
 	CHECK(every_prefix_fails(path));
 	free(path);
@@ -664,7 +661,7 @@ static void formats_and_frames(void)
 	int sizes[2] = {5, 4};
 	char *paths[4];
 	for (int i = 0; i < 4; i++)
-		paths[i] = fixture(names[i]);
+		paths[i] = test_path(names[i]);
 	small_png(paths[0]);
 	small_jpeg(paths[1]);
 	write_tiff(paths[2], &grey8, 1, sizes);
@@ -703,13 +700,13 @@ static int refused_at_open(const char *path, uint64_t max_pixels, int code, cons
 
 static void not_images(void)
 {
-	char *text = fixture("notes.txt"), *empty = fixture("empty"), *missing = fixture("missing.png");
+	char *text = test_path("notes.txt"), *empty = test_path("empty"), *missing = test_path("missing.png");
 	WRITE_LITERAL(text, "hello, world\n");
 	WRITE_LITERAL(empty, "");
 	CHECK(refused_at_open(text, MAX_PIXELS, USJ_EDATA, "not a PNG, JPEG, TIFF or PNM image"));
 	CHECK(refused_at_open(empty, MAX_PIXELS, USJ_EDATA, "empty file"));
 	CHECK(refused_at_open(missing, MAX_PIXELS, USJ_EDATA, "cannot open: No such file or directory"));
-	CHECK(refused_at_open(tmpdir, MAX_PIXELS, USJ_EFAIL, "cannot read: Is a directory"));
+	CHECK(refused_at_open(test_scratch, MAX_PIXELS, USJ_EFAIL, "cannot read: Is a directory"));
 	free(text);
 	free(empty);
 	free(missing);
@@ -769,7 +766,7 @@ static void huge_jpeg(const char *path)
 static void huge_images_refused_at_open(void)
 {
 	const char *limit = "image of 20000x20000 pixels exceeds the limit of 100000000: raise --max-pixels";
-	char *path = fixture("huge");
+	char *path = test_path("huge");
 	huge_png(path, 20000, 20000);
 	CHECK(refused_at_open(path, MAX_PIXELS, USJ_EDATA, limit));
 	huge_png(path, 3000000, 1); /* one side over the limit: libpng's own check */
@@ -826,7 +823,7 @@ static void threads_keep_their_errors(void)
 	static const struct tiff_spec spec = {"rgb", 8, 3, PHOTOMETRIC_RGB, COMPRESSION_ADOBE_DEFLATE,
 	                                      PLANARCONFIG_CONTIG, 0, 0, 0};
 	int sizes[2] = {64, 48};
-	char *good = fixture("threads.tif"), *bad = fixture("threads-bad.tif");
+	char *good = test_path("threads.tif"), *bad = test_path("threads-bad.tif");
 	write_tiff(good, &spec, 1, sizes);
 	FILE *f = fopen(good, "rb");
 	uint8_t buf[1 << 16];
@@ -902,14 +899,14 @@ static void pillow_agrees(void)
 		{"rgb", 8, 3, PHOTOMETRIC_RGB, COMPRESSION_LZW, PLANARCONFIG_CONTIG, 0, 2, 0},
 		{"white", 8, 1, PHOTOMETRIC_MINISWHITE, COMPRESSION_NONE, PLANARCONFIG_CONTIG, 0, 0, 0},
 	};
-	char *path = fixture("pil.tif");
+	char *path = test_path("pil.tif");
 	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
 		write_tiff(path, &specs[i], 3, sizes);
 		CHECK(pil_agrees(path, 0));
 		CHECK(pil_agrees(path, 2));
 	}
 	free(path);
-	path = fixture("pil.png");
+	path = test_path("pil.png");
 	uint16_t v[13 * 7 * 3];
 	for (int i = 0; i < 13 * 7 * 3; i++)
 		v[i] = (uint16_t)sample(i, 1, 2, 255);
@@ -920,7 +917,7 @@ static void pillow_agrees(void)
 	write_png(path, 13, 7, PNG_COLOR_TYPE_GRAY, 16, PNG_INTERLACE_NONE, v, -1);
 	CHECK(pil_agrees(path, 0));
 	free(path);
-	path = fixture("pil.jpg");
+	path = test_path("pil.jpg");
 	uint8_t rgb[24 * 17 * 3];
 	for (int i = 0; i < 24 * 17 * 3; i++)
 		rgb[i] = (uint8_t)sample(i, 0, 0, 255); /* noise: exact agreement is the point */
@@ -934,8 +931,7 @@ static void pillow_agrees(void)
 int main(int argc, char **argv)
 {
 	usj_init(argv[0]);
-	if (!mkdtemp(tmpdir))
-		return 1;
+	test_scratch_make();
 	RUN(png_all_types);
 	RUN(png_prefixes_fail);
 	RUN(jpeg_grey_rgb_cmyk);
@@ -950,9 +946,5 @@ int main(int argc, char **argv)
 	RUN(huge_images_refused_at_open);
 	RUN(threads_keep_their_errors);
 	RUN(pillow_agrees);
-	char *cmd = xasprintf("rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
-		return 1;
-	free(cmd);
 	return TEST_DONE();
 }

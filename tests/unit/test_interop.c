@@ -22,7 +22,6 @@
 #define NRECORDS 3
 #define NELEM(a) ((int64_t)(sizeof(a) / sizeof((a)[0])))
 
-static char tmpdir[] = "/tmp/usj-interop-XXXXXX";
 /* Why the reference client cannot run, or NULL when it can. */
 static const char *python_problem;
 
@@ -292,45 +291,6 @@ static int run_script(const char *mode, const char *path)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* read_whole: the bytes of path; none (and the test fails) if it cannot be read. */
-static char *read_whole(const char *path, size_t *n)
-{
-	size_t cap = 1 << 16;
-	char *buf = xmalloc(cap);
-	*n = 0;
-	FILE *f = fopen(path, "rb");
-	CHECK(f != NULL);
-	if (!f)
-		return buf;
-	size_t got;
-	while ((got = fread(buf + *n, 1, cap - *n, f)) > 0) {
-		*n += got;
-		if (*n == cap)
-			buf = xrealloc(buf, cap *= 2);
-	}
-	fclose(f);
-	return buf;
-}
-
-/* read_all: 0 if buf is a valid stream, else the error code. */
-static int read_all(const void *buf, size_t n)
-{
-	usj_reader *r = usj_reader_open_mem(buf, n, "prefix");
-	usj_record rec;
-	usj_record_init(&rec);
-	int rc = usj_reader_start(r);
-	while (rc == 0) {
-		int k = usj_reader_next(r, &rec);
-		if (k <= 0) {
-			rc = -k;
-			break;
-		}
-	}
-	usj_record_free(&rec);
-	usj_reader_close(r);
-	return rc;
-}
-
 /* check_reference_stream: r holds segments copies of the reference stream,
  * header read; check everything in it. */
 static void check_reference_stream(usj_reader *r, int segments)
@@ -390,7 +350,7 @@ static void reads_python_stream(void)
 {
 	if (!need_python())
 		return;
-	char *path = xasprintf("%s/py.usj", tmpdir);
+	char *path = test_path("py.usj");
 	CHECK(run_script("write", path));
 	usj_reader *r = usj_reader_open(path);
 	CHECK(r != NULL);
@@ -428,7 +388,7 @@ static void python_reads_c_stream(void)
 {
 	if (!need_python())
 		return;
-	char *path = xasprintf("%s/c.usj", tmpdir);
+	char *path = test_path("c.usj");
 	write_reference_stream(path);
 	CHECK(run_script("check", path));
 	free(path);
@@ -486,12 +446,12 @@ static void passes_fields_through(void)
 {
 	if (!need_python())
 		return;
-	char *py = xasprintf("%s/py.usj", tmpdir);
-	char *py_through = xasprintf("%s/py-through.usj", tmpdir);
+	char *py = test_path("py.usj");
+	char *py_through = test_path("py-through.usj");
 	CHECK(run_script("write", py));
 	pass_through(py, py_through);
 	size_t n_in, n_out;
-	char *in = read_whole(py, &n_in), *out = read_whole(py_through, &n_out);
+	char *in = test_read_file(py, &n_in), *out = test_read_file(py_through, &n_out);
 	size_t h_in = header_size(in, n_in), h_out = header_size(out, n_out);
 	CHECK(h_in <= n_in && h_out <= n_out);
 	CHECK(n_in - h_in == n_out - h_out && memcmp(in + h_in, out + h_out, n_in - h_in) == 0);
@@ -499,12 +459,12 @@ static void passes_fields_through(void)
 	free(in);
 	free(out);
 
-	char *c = xasprintf("%s/c.usj", tmpdir);
-	char *c_through = xasprintf("%s/c-through.usj", tmpdir);
+	char *c = test_path("c.usj");
+	char *c_through = test_path("c-through.usj");
 	write_reference_stream(c);
 	pass_through(c, c_through);
-	in = read_whole(c, &n_in);
-	out = read_whole(c_through, &n_out);
+	in = test_read_file(c, &n_in);
+	out = test_read_file(c_through, &n_out);
 	CHECK(n_in == n_out && memcmp(in, out, n_in) == 0);
 	free(in);
 	free(out);
@@ -519,13 +479,13 @@ static void python_stream_prefixes_are_refused(void)
 {
 	if (!need_python())
 		return;
-	char *path = xasprintf("%s/py.usj", tmpdir);
+	char *path = test_path("py.usj");
 	CHECK(run_script("write", path));
 	size_t n;
-	char *buf = read_whole(path, &n);
-	CHECK(n > 1000 && read_all(buf, n) == 0);
+	char *buf = test_read_file(path, &n);
+	CHECK(n > 1000 && test_read_stream(buf, n, NULL) == 0);
 	for (size_t k = 0; k < n; k++)
-		if (read_all(buf, k) != USJ_EDATA) {
+		if (test_read_stream(buf, k, NULL) != USJ_EDATA) {
 			fprintf(stderr, "#   prefix of %zu bytes not refused with exit code %d\n", k, USJ_EDATA);
 			CHECK(0);
 			break;
@@ -539,9 +499,9 @@ static void concatenations(void)
 {
 	if (!need_python())
 		return;
-	char *py = xasprintf("%s/py.usj", tmpdir);
-	char *c = xasprintf("%s/c.usj", tmpdir);
-	char *two = xasprintf("%s/two.usj", tmpdir);
+	char *py = test_path("py.usj");
+	char *c = test_path("c.usj");
+	char *two = test_path("two.usj");
 	CHECK(run_script("write", py));
 	write_reference_stream(c);
 	char *cmd = xasprintf("cat '%s' '%s' > '%s'", py, c, two);
@@ -561,8 +521,7 @@ static void concatenations(void)
 int main(int argc, char **argv)
 {
 	usj_init(argv[0]);
-	if (!mkdtemp(tmpdir))
-		return 1;
+	test_scratch_make();
 	if (access(SCRIPT, R_OK) != 0)
 		python_problem = "cannot find " SCRIPT ": run the test from the repository root";
 	else if (system(PYTHON " -c 'import msgpack_numpy' 2>/dev/null") != 0)
@@ -573,9 +532,5 @@ int main(int argc, char **argv)
 	RUN(passes_fields_through);
 	RUN(python_stream_prefixes_are_refused);
 	RUN(concatenations);
-	char *cmd = xasprintf("rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
-		return 1;
-	free(cmd);
 	return TEST_DONE();
 }

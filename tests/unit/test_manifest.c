@@ -10,11 +10,9 @@
 #include "split.h"
 #include "test.h"
 
-static char dir[] = "/tmp/usj-manifest-XXXXXX";
-
 static void write_file(const char *name, const char *text)
 {
-	char *p = xasprintf("%s/%s", dir, name);
+	char *p = xasprintf("%s/%s", test_scratch, name);
 	FILE *f = fopen(p, "w");
 	fputs(text, f);
 	fclose(f);
@@ -26,7 +24,7 @@ static void csv_quoting(void)
 	write_file("m.csv", "\xef\xbb\xbfpath,label,group,note\n"
 	                    "\"a b (1).png\",cat,g1,\"x, \"\"quoted\"\"\"\n"
 	                    "sub/c.png,dog,,plain\r\n");
-	char *csv = xasprintf("%s/m.csv", dir);
+	char *csv = test_path("m.csv");
 	usj_manifest m;
 	usj_manifest_load(&m, csv, NULL, NULL);
 	CHECK(m.n == 2 && strcmp(m.source, "csv") == 0);
@@ -51,7 +49,7 @@ static void ultrabench(void)
 	write_file("validation.json", "[{\"image\": \"images/c.png\", \"label\": 0, \"source\": \"v3\", \"pathology\": \"benign\"}]");
 	write_file("test.json", "[]");
 	usj_manifest m;
-	usj_manifest_load(&m, dir, NULL, NULL);
+	usj_manifest_load(&m, test_scratch, NULL, NULL);
 	CHECK(strcmp(m.source, "ultrabench") == 0 && m.n == 3 && m.has_splits);
 	CHECK(m.nclasses == 2 && strcmp(m.classes[0], "benign") == 0 && strcmp(m.classes[1], "malignant") == 0);
 	CHECK(m.items[0].label_index == 1 && strcmp(m.items[0].split, "train") == 0);
@@ -60,7 +58,7 @@ static void ultrabench(void)
 	usj_manifest_free(&m);
 	const char *names[] = {"train.json", "validation.json", "test.json"};
 	for (int i = 0; i < 3; i++) {
-		char *p = xasprintf("%s/%s", dir, names[i]);
+		char *p = xasprintf("%s/%s", test_scratch, names[i]);
 		unlink(p);
 		free(p);
 	}
@@ -70,7 +68,7 @@ static void ultrabench(void)
 static void make_groups(usj_manifest *m)
 {
 	memset(m, 0, sizeof *m);
-	m->root = xstrdup(dir);
+	m->root = xstrdup(test_scratch);
 	m->classes = xcalloc(3, sizeof(char *));
 	m->nclasses = 3;
 	for (int c = 0; c < 3; c++)
@@ -142,15 +140,10 @@ static void train_val_divided(void)
 int main(int argc, char **argv)
 {
 	usj_init(argv[0]);
-	if (!mkdtemp(dir))
-		return 1;
+	test_scratch_make();
 	RUN(csv_quoting);
 	RUN(ultrabench);
 	RUN(grouped_split);
 	RUN(train_val_divided);
-	char *cmd = xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 1;
-	free(cmd);
 	return TEST_DONE();
 }

@@ -37,41 +37,9 @@ static void write_sample(const char *path)
 	msgpack_sbuffer_destroy(&meta);
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = xmalloc(1 << 16);
-	*n = fread(buf, 1, 1 << 16, f);
-	fclose(f);
-	return buf;
-}
-
-/* read_all: 0 if buf is a valid stream, else the error code. */
-static int read_all(const void *buf, size_t n, int64_t *records)
-{
-	usj_reader *r = usj_reader_open_mem(buf, n, "mem");
-	usj_record rec;
-	usj_record_init(&rec);
-	int rc = usj_reader_start(r);
-	while (rc == 0) {
-		int k = usj_reader_next(r, &rec);
-		if (k <= 0) {
-			rc = -k;
-			break;
-		}
-	}
-	if (records)
-		*records = usj_reader_records(r);
-	usj_record_free(&rec);
-	usj_reader_close(r);
-	return rc;
-}
-
-static char tmpdir[] = "/tmp/usj-test-XXXXXX";
-
 static void roundtrip(void)
 {
-	char *path = xasprintf("%s/s.usj", tmpdir);
+	char *path = test_path("s.usj");
 	write_sample(path);
 	usj_reader *r = usj_reader_open(path);
 	CHECK(r && usj_reader_start(r) == 0);
@@ -96,13 +64,13 @@ static void roundtrip(void)
 
 static void every_prefix_is_truncated(void)
 {
-	char *path = xasprintf("%s/s.usj", tmpdir);
+	char *path = test_path("s.usj");
 	write_sample(path);
 	size_t n;
-	char *buf = slurp(path, &n);
-	CHECK(read_all(buf, n, NULL) == 0);
+	char *buf = test_read_file(path, &n);
+	CHECK(test_read_stream(buf, n, NULL) == 0);
 	for (size_t k = 0; k < n; k++)
-		if (read_all(buf, k, NULL) != USJ_EDATA) {
+		if (test_read_stream(buf, k, NULL) != USJ_EDATA) {
 			fprintf(stderr, "#   prefix of %zu bytes accepted\n", k);
 			CHECK(0);
 			break;
@@ -113,16 +81,16 @@ static void every_prefix_is_truncated(void)
 
 static void concatenation(void)
 {
-	char *path = xasprintf("%s/s.usj", tmpdir);
+	char *path = test_path("s.usj");
 	write_sample(path);
 	size_t n;
-	char *buf = slurp(path, &n);
+	char *buf = test_read_file(path, &n);
 	char *two = xmalloc(2 * n);
 	memcpy(two, buf, n);
 	memcpy(two + n, buf, n);
 	int64_t records = 0;
-	CHECK(read_all(two, 2 * n, &records) == 0 && records == 4);
-	CHECK(read_all(two, 2 * n - 1, NULL) == USJ_EDATA);
+	CHECK(test_read_stream(two, 2 * n, &records) == 0 && records == 4);
+	CHECK(test_read_stream(two, 2 * n - 1, NULL) == USJ_EDATA);
 	free(two);
 	free(buf);
 	free(path);
@@ -137,7 +105,7 @@ static void corrupt_lengths_are_refused(void)
 	const char *why;
 	CHECK(usj_msg_scan(map, sizeof map, 1 << 20, 1 << 20, &size, &why) == USJ_SCAN_BAD);
 	CHECK(usj_msg_scan(bin, sizeof bin, 1 << 20, 1 << 20, &size, &why) == USJ_SCAN_BAD);
-	CHECK(read_all(map, sizeof map, NULL) == USJ_EDATA);
+	CHECK(test_read_stream(map, sizeof map, NULL) == USJ_EDATA);
 	uint8_t deep[64];
 	memset(deep, 0x91, sizeof deep); /* fixarray of one, nested 64 deep */
 	CHECK(usj_msg_scan(deep, sizeof deep, 1 << 20, 1 << 20, &size, &why) == USJ_SCAN_BAD);
@@ -185,7 +153,7 @@ static void empty_values(void)
 	/* the fuzzer's input, minimised: a header map holding an empty str */
 	const uint8_t found[] = {0x84, 0x3b, 0xa0, 0xa6, 'u', 's', 'j', 'e', 'p', 'a', 0x01, 0xa4,
 	                         'k', 'i', 'n', 'd', 0xa5, 0x00, 0xff, 'i', '6', 'i', 'i', 'i'};
-	CHECK(read_all(found, sizeof found, NULL) == USJ_EDATA); /* header only: truncated */
+	CHECK(test_read_stream(found, sizeof found, NULL) == USJ_EDATA); /* header only: truncated */
 
 	msgpack_sbuffer sb;
 	msgpack_sbuffer_init(&sb);
@@ -248,17 +216,12 @@ static void half_conversion(void)
 int main(int argc, char **argv)
 {
 	usj_init(argv[0]);
-	if (!mkdtemp(tmpdir))
-		return 1;
+	test_scratch_make();
 	RUN(roundtrip);
 	RUN(every_prefix_is_truncated);
 	RUN(concatenation);
 	RUN(corrupt_lengths_are_refused);
 	RUN(empty_values);
 	RUN(half_conversion);
-	char *cmd = xasprintf("rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
-		return 1;
-	free(cmd);
 	return TEST_DONE();
 }
