@@ -1,5 +1,7 @@
 /* cli.c: shared option parsing. */
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -48,4 +50,15 @@ int usj_cli_threads(const char *synopsis, const char *text)
 {
 	int j = (int)usj_cli_int(synopsis, "-j", text, 0, 1024);
 	return j ? j : usj_cores();
+}
+
+void usj_cli_split(const char *synopsis, const char *opt, const char *text, double frac[3])
+{
+	double v[3];
+	char tail;
+	if (sscanf(text, "%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &tail) != 3 || !(v[0] >= 0) || !(v[1] >= 0) ||
+	    !(v[2] >= 0) || !(v[0] + v[1] + v[2] > 0) || !isfinite(v[0] + v[1] + v[2]))
+		usj_usage_error(synopsis, "%s wants three non-negative numbers A,B,C, not '%s'", opt, text);
+	for (int s = 0; s < 3; s++)
+		frac[s] = v[s] / (v[0] + v[1] + v[2]);
 }

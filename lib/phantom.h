@@ -55,6 +55,11 @@ void usj_paint_ellipse(usj_scene *s, double cx, double cz, double rx, double rz,
 /* a band between depths z0(x) and z1(x): z = z + wave * sin(2 pi x / period + phase) */
 void usj_paint_layer(usj_scene *s, double z0, double z1, double wave, double period, double phase,
                      usj_paint v);
+/* a band between depths d0 and d1 below a convex probe face of the given
+ * radius (centred on x = 0, touching z = 0), as tissue layers lie under a
+ * pressed convex probe; wavy along the face; radius <= 0 is usj_paint_layer */
+void usj_paint_shell(usj_scene *s, double radius, double d0, double d1, double wave, double period,
+                     double phase, usj_paint v);
 /* a line segment of the given thickness (specular walls, needles, pleura) */
 void usj_paint_segment(usj_scene *s, double x0, double z0, double x1, double z1, double thick, usj_paint v);
 /* an elliptical ring (vessel and gallbladder walls, capsules) */

@@ -170,11 +170,11 @@ void usj_phantom_render(const usj_scene *s, const usj_probe *p, usj_rng *rng, in
 	memcpy(im, tmp, n * sizeof *im);
 
 	/* the beam: narrowest at the focus, widening with the distance from it */
-	double rayleigh = 0.35 * p->depth_cm, half = p->angle_deg * M_PI / 360.0;
+	double rayleigh = 0.5 * p->depth_cm, half = p->angle_deg * M_PI / 360.0;
 	float *row = xmalloc((size_t)b.NX * sizeof *row);
 	for (int iz = 0; iz < b.NZ; iz++) {
 		double depth = (iz + 0.5) * b.dr, off = (depth - p->focus_cm) / rayleigh;
-		double width = 1.2 * pix * (5.0 / p->f0_mhz) * sqrt(1.0 + off * off);
+		double width = 0.7 * pix * (5.0 / p->f0_mhz) * sqrt(1.0 + off * off);
 		double spacing = p->convex ? (p->radius_cm + depth) * 2 * half / b.NX : p->width_cm / b.NX;
 		R = gaussian(k, width / spacing, rmax);
 		float *r = re + (size_t)iz * b.NX, *i = im + (size_t)iz * b.NX;

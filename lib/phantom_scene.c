@@ -176,3 +176,23 @@ void usj_scene_texture(usj_scene *s, usj_rng *rng, double scale_cm, double amoun
 			s->echo[(size_t)j * s->G + i] *= (float)exp(amount * n / sqrt(WAVES / 2.0));
 		}
 }
+
+void usj_paint_shell(usj_scene *s, double radius, double d0, double d1, double wave, double period,
+                     double phase, usj_paint v)
+{
+	if (radius <= 0) {
+		usj_paint_layer(s, d0, d1, wave, period, phase, v);
+		return;
+	}
+	/* depth below the face only grows faster than z, so rows below d1 + wave are out */
+	int jmax = cell_z(s, d1 + fabs(wave));
+	jmax = jmax >= s->G ? s->G - 1 : jmax;
+	for (int j = 0; j <= jmax; j++)
+		for (int i = 0; i < s->G; i++) {
+			double x = centre_x(s, i), zr = centre_z(s, j) + radius;
+			double d = sqrt(x * x + zr * zr) - radius;
+			double dz = wave * sin(2 * M_PI * radius * atan2(x, zr) / period + phase);
+			if (d >= d0 + dz && d <= d1 + dz)
+				put(s, (size_t)j * s->G + i, v);
+		}
+}

@@ -326,17 +326,6 @@ static void warn_empty_splits(const usj_manifest *m, const double split[3])
 	}
 }
 
-static void parse_split(const char *text, double split[3])
-{
-	double v[3];
-	char tail;
-	if (sscanf(text, "%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &tail) != 3 || !(v[0] >= 0) || !(v[1] >= 0) ||
-	    !(v[2] >= 0) || !(v[0] + v[1] + v[2] > 0) || !isfinite(v[0] + v[1] + v[2]))
-		usj_usage_error(synopsis, "--split wants three non-negative numbers A,B,C, not '%s'", text);
-	for (int s = 0; s < 3; s++)
-		split[s] = v[s] / (v[0] + v[1] + v[2]);
-}
-
 int main(int argc, char **argv)
 {
 	usj_init(argv[0]);
@@ -366,7 +355,7 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "stretch")) g.prep.fit = USJ_FIT_STRETCH;
 			else usj_usage_error(synopsis, "--fit wants pad, crop or stretch, not '%s'", optarg);
 			break;
-		case 'p': parse_split(optarg, split); break;
+		case 'p': usj_cli_split(synopsis, "--split", optarg, split); break;
 		case 'e': seed = (uint64_t)usj_cli_int(synopsis, "--seed", optarg, 0, INT64_MAX); break;
 		case 'c': classes = optarg; break;
 		case 'f':
