@@ -18,8 +18,8 @@ static usj_paint P(double echo, double atten, double spec)
 }
 
 /* fluid is anechoic: ~40 dB below liver, under any display gain */
-#define FLUID P(1e-4, 0.02, -1)
-#define BLOOD P(3e-4, 0.15, -1)
+#define FLUID P(1e-4, 0.2, -1)
+#define BLOOD P(3e-4, 0.25, -1)
 #define MYOCARDIUM P(0.8, 0.5, -1)
 
 /* Shapes placed relative to this image's probe position (pt->dx). */
@@ -159,7 +159,7 @@ static void paint_fatty(usj_painter *pt, int variant)
 	usj_rng *r = pt->anat;
 	/* steatosis: brighter parenchyma, stronger attenuation with depth, vessel walls fading */
 	double grade = variant ? U(r, 0.35, 1.0) : 0.0;
-	double echo = U(r, 0.85, 1.15) * (1.0 + 1.2 * grade), atten = U(r, 0.45, 0.55) + 0.5 * grade;
+	double echo = U(r, 0.85, 1.15) * (1.0 + 0.8 * grade), atten = U(r, 0.45, 0.6) + 0.3 * grade;
 	liver(pt, echo, atten, 1.0 - 0.75 * grade);
 	if (chance(r, 0.8)) {
 		double z = U(r, 0.5, 0.7) * pt->p->depth_cm;
@@ -321,7 +321,8 @@ static void paint_breast(usj_painter *pt, int variant)
 	double rad = U(r, 0.35, 1.1);
 	if (variant == 0) { /* benign: oval, parallel, circumscribed, mild enhancement */
 		double rx = rad * U(r, 1.3, 2.0), rot = U(r, -0.25, 0.25);
-		blob(pt, cx, cz, rx, rad, rot, chance(r, 0.2) ? 0.06 : 0.01, 2, P(U(r, 0.08, 0.4), U(r, 0.05, 0.3), -1));
+		double atten = chance(r, 0.15) ? U(r, 0.8, 1.5) : U(r, 0.05, 0.4); /* some fibroadenomas shadow */
+		blob(pt, cx, cz, rx, rad, rot, chance(r, 0.2) ? 0.06 : 0.01, 2, P(U(r, 0.08, 0.4), atten, -1));
 		if (chance(r, 0.5))
 			ring(pt, cx, cz, rx, rad, rot, 0.06, P(1.6, 0.5, 0.3));
 		return;
@@ -334,7 +335,8 @@ static void paint_breast(usj_painter *pt, int variant)
 		double t = U(r, 0, 2 * M_PI), len = U(r, 1.2, 2.0);
 		segment(pt, cx, cz, cx + len * rx * cos(t), cz + len * rz * sin(t), 0.05, P(1.6, 0.6, -1));
 	}
-	blob(pt, cx, cz, rx, rz, rot, U(r, 0.12, 0.28), 8, P(U(r, 0.1, 0.4), U(r, 1.2, 3.0), -1));
+	double atten = chance(r, 0.55) ? U(r, 1.2, 3.0) : U(r, 0.3, 0.8); /* about half of cancers shadow */
+	blob(pt, cx, cz, rx, rz, rot, U(r, 0.12, 0.28), 8, P(U(r, 0.1, 0.4), atten, -1));
 }
 
 /* thyroid_neck: strap muscles, one lobe, isthmus, trachea, carotid and jugular;
@@ -485,7 +487,7 @@ static void cyst_wall(usj_painter *pt, double cx, double cz, double rx, double r
 static void paint_ovary(usj_painter *pt, int variant)
 {
 	usj_rng *r = pt->anat;
-	usj_paint_layer(pt->s, 0, 40, 0, 1, 0, P(0.8, 0.5, -1));
+	usj_paint_layer(pt->s, 0, 40, 0, 1, 0, P(1.0, 0.5, -1));
 	for (int n = N(r, 1, 2); n > 0; n--) { /* bowel loops */
 		double z = U(r, 1, 6), x = lateral(pt, z, 0.9);
 		ellipse(pt, x, z, U(r, 0.6, 1.2), U(r, 0.4, 0.8), U(r, 0, M_PI), P(1.3, 0.6, -1));
@@ -508,7 +510,7 @@ static void paint_ovary(usj_painter *pt, int variant)
 	}
 	case 1: { /* endometrioma: homogeneous low-level ("ground-glass") echoes */
 		double rad = U(r, 1.2, 2.5), rz = rad * U(r, 0.8, 1.0);
-		ellipse(pt, cx, cz, rad, rz, 0, P(U(r, 0.12, 0.3), 0.3, -1));
+		ellipse(pt, cx, cz, rad, rz, 0, P(U(r, 0.04, 0.12), 0.3, -1));
 		cyst_wall(pt, cx, cz, rad, rz, 0.12, 1.3);
 		if (chance(r, 0.3))
 			for (int n = N(r, 1, 3); n > 0; n--) {
@@ -558,10 +560,10 @@ static void paint_ovary(usj_painter *pt, int variant)
 		cyst_wall(pt, cx, cz, rad, rz, 0.1, 1.5);
 		break;
 	}
-	case 5: { /* solid tumour: heterogeneous, sometimes shadowing (fibroma) */
+	case 5: { /* solid tumour: hypoechoic, heterogeneous, sometimes shadowing (fibroma) */
 		double rad = U(r, 1.2, 2.8), atten = chance(r, 0.5) ? 1.2 : 0.5;
 		blob(pt, cx, cz, rad, rad * U(r, 0.75, 1.0), U(r, 0, M_PI), U(r, 0.05, 0.12), 3,
-		     P(U(r, 0.5, 1.1), atten, -1));
+		     P(U(r, 0.2, 0.45), atten, -1));
 		for (int n = N(r, 3, 6); n > 0; n--)
 			scale(pt, cx + U(r, -0.6, 0.6) * rad, cz + U(r, -0.6, 0.6) * rad, U(r, 0.3, 0.8),
 			      U(r, 0.3, 0.8), 0, (float)U(r, 0.6, 1.5));
@@ -569,7 +571,10 @@ static void paint_ovary(usj_painter *pt, int variant)
 	}
 	case 6: { /* high-grade mixed: irregular solid and cystic parts, thick septa, ascites */
 		double rad = U(r, 2.0, 3.5), rz = rad * U(r, 0.75, 1.0);
-		blob(pt, cx, cz, rad, rz, U(r, 0, M_PI), U(r, 0.15, 0.3), 6, P(0.8, 0.5, -1));
+		blob(pt, cx, cz, rad, rz, U(r, 0, M_PI), U(r, 0.15, 0.3), 6, P(U(r, 0.3, 0.5), 0.5, -1));
+		for (int n = N(r, 2, 4); n > 0; n--)
+			scale(pt, cx + U(r, -0.6, 0.6) * rad, cz + U(r, -0.6, 0.6) * rz, U(r, 0.3, 0.8), U(r, 0.3, 0.8), 0,
+			      (float)U(r, 2.0, 4.0));
 		for (int n = N(r, 2, 5); n > 0; n--) {
 			double cr = U(r, 0.4, 1.0);
 			blob(pt, cx + U(r, -0.5, 0.5) * rad, cz + U(r, -0.5, 0.5) * rz, cr, cr * 0.8, 0, 0.2, 4, FLUID);
@@ -584,7 +589,7 @@ static void paint_ovary(usj_painter *pt, int variant)
 	}
 	default: { /* normal ovary: follicles around the edge */
 		double rx = U(r, 1.3, 2.0), rz = U(r, 0.9, 1.3), rot = U(r, -0.4, 0.4);
-		ellipse(pt, cx, cz, rx, rz, rot, P(U(r, 0.7, 1.0), 0.5, -1));
+		ellipse(pt, cx, cz, rx, rz, rot, P(U(r, 0.35, 0.55), 0.5, -1));
 		for (int n = N(r, 3, 10); n > 0; n--) {
 			double t = U(r, 0, 2 * M_PI), d = U(r, 0.3, 0.8), fr = U(r, 0.15, 0.5);
 			ellipse(pt, cx + d * (rx - fr) * cos(t), cz + d * (rz - fr) * sin(t), fr, fr * U(r, 0.8, 1), 0,
@@ -600,7 +605,7 @@ static void paint_ovary(usj_painter *pt, int variant)
 static void settings(usj_probe *p, usj_rng *r)
 {
 	p->focus_cm = p->depth_cm * U(r, 0.35, 0.7);
-	p->tgc = U(r, 0.8, 1.05);
+	p->tgc = U(r, 0.75, 1.1);
 	p->gain_db = U(r, -6, 6);
 	p->dr_db = U(r, 45, 70);
 }
@@ -613,33 +618,59 @@ static void linear(usj_probe *p, usj_rng *r, double d_lo, double d_hi)
 {
 	*p = (usj_probe){.depth_cm = U(r, d_lo, d_hi), .width_cm = U(r, 3.5, 5), .f0_mhz = U(r, 7, 12)};
 }
+/* phased array: a sector from a small footprint */
+static void phased(usj_probe *p, usj_rng *r, double d_lo, double d_hi)
+{
+	*p = (usj_probe){.convex = 1, .depth_cm = U(r, d_lo, d_hi), .angle_deg = U(r, 70, 90),
+	                 .radius_cm = U(r, 0.2, 0.6), .f0_mhz = U(r, 2, 3.5)};
+}
+/* microconvex: a small curved footprint for superficial work */
+static void microconvex(usj_probe *p, usj_rng *r, double d_lo, double d_hi)
+{
+	*p = (usj_probe){.convex = 1, .depth_cm = U(r, d_lo, d_hi), .angle_deg = U(r, 60, 80),
+	                 .radius_cm = U(r, 1.5, 2.5), .f0_mhz = U(r, 5, 9)};
+}
 
+/* The probe follows the site, but not strictly (a handheld probe's presets,
+ * a convex probe on the heart, a phased one on the liver), so the shape of
+ * the field of view alone does not name the site. */
 void usj_view_probe(enum usj_view v, usj_rng *r, usj_probe *p)
 {
+	double u = usj_rng_uniform(r);
 	switch (v) {
 	case USJ_VIEW_BREAST:
 	case USJ_VIEW_THYROID:
 	case USJ_VIEW_CAROTID:
-		linear(p, r, 3, 5.5);
+		if (u < 0.7)
+			linear(p, r, 3, 5.5);
+		else
+			microconvex(p, r, 4, 6);
 		break;
 	case USJ_VIEW_LUNG:
-		if (chance(r, 0.5))
+		if (u < 0.35)
 			linear(p, r, 4, 8);
-		else
+		else if (u < 0.7)
 			abdominal(p, r, 10, 16);
+		else
+			phased(p, r, 10, 16);
 		break;
 	case USJ_VIEW_A4C:
 	case USJ_VIEW_PLAX:
-	case USJ_VIEW_PSAX: /* phased array: a sector from a small footprint */
-		*p = (usj_probe){.convex = 1, .depth_cm = U(r, 13, 18), .angle_deg = U(r, 70, 90),
-		                 .radius_cm = U(r, 0.2, 0.6), .f0_mhz = U(r, 2, 3.5)};
+	case USJ_VIEW_PSAX:
+		if (u < 0.7)
+			phased(p, r, 13, 18);
+		else
+			abdominal(p, r, 13, 18);
 		break;
 	case USJ_VIEW_OVARY: /* endocavity: wide fan, high frequency, shallow */
 		*p = (usj_probe){.convex = 1, .depth_cm = U(r, 6, 9), .angle_deg = U(r, 110, 150),
 		                 .radius_cm = U(r, 0.8, 1.2), .f0_mhz = U(r, 5, 8)};
 		break;
 	default:
-		abdominal(p, r, 11, 18);
+		if (u < 0.75)
+			abdominal(p, r, 11, 18);
+		else
+			phased(p, r, 11, 18);
 		break;
 	}
 	settings(p, r);

@@ -162,8 +162,9 @@ void usj_phantom_render(const usj_scene *s, const usj_probe *p, usj_rng *rng, in
 	scatter(re, im, s, p, &b, rng);
 
 	/* the pulse: speckle about half an output pixel deep at 5 MHz, as in
-	 * downsampled clinical frames; higher frequencies make it finer */
-	int R = gaussian(k, 0.5 * pix * (5.0 / p->f0_mhz) / b.dr, rmax);
+	 * downsampled clinical frames; higher frequencies make it finer, but by
+	 * the square root only, as a fine-grained frame downsampled is smoothed */
+	int R = gaussian(k, 0.5 * pix * sqrt(5.0 / p->f0_mhz) / b.dr, rmax);
 	conv_axial(tmp, re, k, R, b.NZ, b.NX);
 	memcpy(re, tmp, n * sizeof *re);
 	conv_axial(tmp, im, k, R, b.NZ, b.NX);
@@ -174,7 +175,7 @@ void usj_phantom_render(const usj_scene *s, const usj_probe *p, usj_rng *rng, in
 	float *row = xmalloc((size_t)b.NX * sizeof *row);
 	for (int iz = 0; iz < b.NZ; iz++) {
 		double depth = (iz + 0.5) * b.dr, off = (depth - p->focus_cm) / rayleigh;
-		double width = 0.7 * pix * (5.0 / p->f0_mhz) * sqrt(1.0 + off * off);
+		double width = 0.7 * pix * sqrt(5.0 / p->f0_mhz) * sqrt(1.0 + off * off);
 		double spacing = p->convex ? (p->radius_cm + depth) * 2 * half / b.NX : p->width_cm / b.NX;
 		R = gaussian(k, width / spacing, rmax);
 		float *r = re + (size_t)iz * b.NX, *i = im + (size_t)iz * b.NX;
