@@ -159,7 +159,7 @@ static void paint_fatty(usj_painter *pt, int variant)
 	usj_rng *r = pt->anat;
 	/* steatosis: brighter parenchyma, stronger attenuation with depth, vessel walls fading */
 	double grade = variant ? U(r, 0.35, 1.0) : 0.0;
-	double echo = U(r, 0.85, 1.15) * (1.0 + 0.8 * grade), atten = U(r, 0.45, 0.6) + 0.3 * grade;
+	double echo = U(r, 0.85, 1.15) * (1.0 + 1.2 * grade), atten = U(r, 0.45, 0.6) + 0.25 * grade;
 	liver(pt, echo, atten, 1.0 - 0.75 * grade);
 	if (chance(r, 0.8)) {
 		double z = U(r, 0.5, 0.7) * pt->p->depth_cm;
