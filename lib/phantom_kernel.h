@@ -47,4 +47,8 @@ void usj_scan_convert_naive(uint8_t *image, uint8_t *region, const float *re, co
 void usj_texture(float *echo, const double *wave, int W, double amount, int G, double side);
 void usj_texture_naive(float *echo, const double *wave, int W, double amount, int G, double side);
 
+/* usj_paint_blob_naive: usj_paint_blob (phantom.h) with atan2 and cos per cell */
+void usj_paint_blob_naive(usj_scene *s, double cx, double cz, double rx, double rz, double rot,
+                          const double *amp, const double *phase, int nharm, usj_paint v);
+
 #endif

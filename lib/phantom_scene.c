@@ -68,13 +68,19 @@ static void box(const usj_scene *s, double x0, double z0, double x1, double z1, 
 	*j1 = *j1 >= s->G ? s->G - 1 : *j1;
 }
 
-void usj_paint_blob(usj_scene *s, double cx, double cz, double rx, double rz, double rot,
-                    const double *amp, const double *phase, int nharm, usj_paint v)
+/* blob_reach: the half-side of a blob's bounding box */
+static double blob_reach(double rx, double rz, const double *amp, int nharm)
 {
 	double grow = 1.0;
 	for (int k = 0; k < nharm; k++)
 		grow += fabs(amp[k]);
-	double reach = (rx > rz ? rx : rz) * grow;
+	return (rx > rz ? rx : rz) * grow;
+}
+
+void usj_paint_blob_naive(usj_scene *s, double cx, double cz, double rx, double rz, double rot,
+                          const double *amp, const double *phase, int nharm, usj_paint v)
+{
+	double reach = blob_reach(rx, rz, amp, nharm);
 	int i0, i1, j0, j1;
 	box(s, cx - reach, cz - reach, cx + reach, cz + reach, &i0, &i1, &j0, &j1);
 	double c = cos(rot), sn = sin(rot);
@@ -88,6 +94,40 @@ void usj_paint_blob(usj_scene *s, double cx, double cz, double rx, double rz, do
 			if (r <= edge)
 				put(s, (size_t)j * s->G + i, v);
 		}
+}
+
+void usj_paint_blob(usj_scene *s, double cx, double cz, double rx, double rz, double rot,
+                    const double *amp, const double *phase, int nharm, usj_paint v)
+{
+	double reach = blob_reach(rx, rz, amp, nharm);
+	int i0, i1, j0, j1;
+	box(s, cx - reach, cz - reach, cx + reach, cz + reach, &i0, &i1, &j0, &j1);
+	double c = cos(rot), sn = sin(rot);
+	/* cos(m t + phase) = Re(e^{i m t} e^{i phase}), with e^{i t} = (u + i w) / r
+	 * and its powers by complex multiplication: no atan2 or cos per cell */
+	double *cos_ph = xmalloc((size_t)(2 * nharm + 1) * sizeof *cos_ph), *sin_ph = cos_ph + nharm; /* (nharm) each */
+	for (int k = 0; k < nharm; k++) {
+		cos_ph[k] = cos(phase[k]);
+		sin_ph[k] = sin(phase[k]);
+	}
+	for (int j = j0; j <= j1; j++)
+		for (int i = i0; i <= i1; i++) {
+			double dx = centre_x(s, i) - cx, dz = centre_z(s, j) - cz;
+			double u = (c * dx + sn * dz) / rx, w = (-sn * dx + c * dz) / rz;
+			double r = sqrt(u * u + w * w), edge = 1.0;
+			/* atan2(0, 0) = 0: the centre takes angle 0 */
+			double cos_t = r > 0 ? u / r : 1, sin_t = r > 0 ? w / r : 0;
+			double cos_m = cos_t * cos_t - sin_t * sin_t, sin_m = 2 * cos_t * sin_t; /* m = 2 */
+			for (int k = 0; k < nharm; k++) {
+				edge += amp[k] * (cos_m * cos_ph[k] - sin_m * sin_ph[k]);
+				double next = cos_m * cos_t - sin_m * sin_t;
+				sin_m = sin_m * cos_t + cos_m * sin_t;
+				cos_m = next;
+			}
+			if (r <= edge)
+				put(s, (size_t)j * s->G + i, v);
+		}
+	free(cos_ph);
 }
 
 void usj_paint_ellipse(usj_scene *s, double cx, double cz, double rx, double rz, double rot, usj_paint v)
