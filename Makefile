@@ -44,12 +44,13 @@ test: all $(UNITS)
 	@USJ_BIN=$(abspath $(BINDIR)) USJ_UNITS="$(UNITS)" tests/run.sh
 
 # make bench: throughput measurements, each against its reference in the same run.
-BENCHES := $(BUILD)/bench/decode_only
+BENCHES := $(BUILD)/bench/decode_only $(BUILD)/bench/phantom
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: all $(BENCHES)
+	$(BUILD)/bench/phantom 128
 	bench/ingest.sh
 
 # make fuzz: the libFuzzer stream-reader target for FUZZ_SECONDS (not part of make test).

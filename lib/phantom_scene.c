@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "mem.h"
-#include "phantom.h"
+#include "phantom_kernel.h"
 
 void usj_scene_init(usj_scene *s, int G, double side_cm)
 {
@@ -68,13 +68,19 @@ static void box(const usj_scene *s, double x0, double z0, double x1, double z1, 
 	*j1 = *j1 >= s->G ? s->G - 1 : *j1;
 }
 
-void usj_paint_blob(usj_scene *s, double cx, double cz, double rx, double rz, double rot,
-                    const double *amp, const double *phase, int nharm, usj_paint v)
+/* blob_reach: the half-side of a blob's bounding box */
+static double blob_reach(double rx, double rz, const double *amp, int nharm)
 {
 	double grow = 1.0;
 	for (int k = 0; k < nharm; k++)
 		grow += fabs(amp[k]);
-	double reach = (rx > rz ? rx : rz) * grow;
+	return (rx > rz ? rx : rz) * grow;
+}
+
+void usj_paint_blob_naive(usj_scene *s, double cx, double cz, double rx, double rz, double rot,
+                          const double *amp, const double *phase, int nharm, usj_paint v)
+{
+	double reach = blob_reach(rx, rz, amp, nharm);
 	int i0, i1, j0, j1;
 	box(s, cx - reach, cz - reach, cx + reach, cz + reach, &i0, &i1, &j0, &j1);
 	double c = cos(rot), sn = sin(rot);
@@ -88,6 +94,40 @@ void usj_paint_blob(usj_scene *s, double cx, double cz, double rx, double rz, do
 			if (r <= edge)
 				put(s, (size_t)j * s->G + i, v);
 		}
+}
+
+void usj_paint_blob(usj_scene *s, double cx, double cz, double rx, double rz, double rot,
+                    const double *amp, const double *phase, int nharm, usj_paint v)
+{
+	double reach = blob_reach(rx, rz, amp, nharm);
+	int i0, i1, j0, j1;
+	box(s, cx - reach, cz - reach, cx + reach, cz + reach, &i0, &i1, &j0, &j1);
+	double c = cos(rot), sn = sin(rot);
+	/* cos(m t + phase) = Re(e^{i m t} e^{i phase}), with e^{i t} = (u + i w) / r
+	 * and its powers by complex multiplication: no atan2 or cos per cell */
+	double *cos_ph = xmalloc((size_t)(2 * nharm + 1) * sizeof *cos_ph), *sin_ph = cos_ph + nharm; /* (nharm) each */
+	for (int k = 0; k < nharm; k++) {
+		cos_ph[k] = cos(phase[k]);
+		sin_ph[k] = sin(phase[k]);
+	}
+	for (int j = j0; j <= j1; j++)
+		for (int i = i0; i <= i1; i++) {
+			double dx = centre_x(s, i) - cx, dz = centre_z(s, j) - cz;
+			double u = (c * dx + sn * dz) / rx, w = (-sn * dx + c * dz) / rz;
+			double r = sqrt(u * u + w * w), edge = 1.0;
+			/* atan2(0, 0) = 0: the centre takes angle 0 */
+			double cos_t = r > 0 ? u / r : 1, sin_t = r > 0 ? w / r : 0;
+			double cos_m = cos_t * cos_t - sin_t * sin_t, sin_m = 2 * cos_t * sin_t; /* m = 2 */
+			for (int k = 0; k < nharm; k++) {
+				edge += amp[k] * (cos_m * cos_ph[k] - sin_m * sin_ph[k]);
+				double next = cos_m * cos_t - sin_m * sin_t;
+				sin_m = sin_m * cos_t + cos_m * sin_t;
+				cos_m = next;
+			}
+			if (r <= edge)
+				put(s, (size_t)j * s->G + i, v);
+		}
+	free(cos_ph);
 }
 
 void usj_paint_ellipse(usj_scene *s, double cx, double cz, double rx, double rz, double rot, usj_paint v)
@@ -157,24 +197,62 @@ void usj_scale_ellipse(usj_scene *s, double cx, double cz, double rx, double rz,
 		}
 }
 
+void usj_texture_naive(float *echo, const double *wave, int W, double amount, int G, double side)
+{
+	for (int j = 0; j < G; j++)
+		for (int i = 0; i < G; i++) {
+			double x = ((i + 0.5) / G - 0.5) * side, z = (j + 0.5) / G * side, n = 0;
+			for (int k = 0; k < W; k++)
+				n += sin(wave[3 * k] * x + wave[3 * k + 1] * z + wave[3 * k + 2]);
+			echo[(size_t)j * G + i] *= (float)exp(amount * n / sqrt(W / 2.0));
+		}
+}
+
+void usj_texture(float *echo, const double *wave, int W, double amount, int G, double side)
+{
+	/* sin(a + b) = sin a cos b + cos a sin b with a = kx x + phase along a
+	 * row and b = kz z down a column: 4 G sines a wave instead of G G */
+	float *col_sin = xmalloc((size_t)4 * W * G * sizeof *col_sin); /* (W, G) each */
+	float *col_cos = col_sin + (size_t)W * G, *row_sin = col_cos + (size_t)W * G, *row_cos = row_sin + (size_t)W * G;
+	float *noise = xmalloc((size_t)G * sizeof *noise); /* (G) */
+	for (int k = 0; k < W; k++)
+		for (int i = 0; i < G; i++) {
+			double a = wave[3 * k] * ((i + 0.5) / G - 0.5) * side + wave[3 * k + 2];
+			double b = wave[3 * k + 1] * (i + 0.5) / G * side;
+			col_sin[(size_t)k * G + i] = (float)sin(a);
+			col_cos[(size_t)k * G + i] = (float)cos(a);
+			row_sin[(size_t)k * G + i] = (float)sin(b);
+			row_cos[(size_t)k * G + i] = (float)cos(b);
+		}
+	float scale = (float)(amount / sqrt(W / 2.0));
+	for (int j = 0; j < G; j++) {
+		memset(noise, 0, (size_t)G * sizeof *noise);
+		for (int k = 0; k < W; k++) {
+			const float *sa = col_sin + (size_t)k * G, *ca = col_cos + (size_t)k * G;
+			float cb = row_cos[(size_t)k * G + j], sb = row_sin[(size_t)k * G + j];
+			for (int i = 0; i < G; i++)
+				noise[i] += sa[i] * cb + ca[i] * sb;
+		}
+		float *row = echo + (size_t)j * G;
+		for (int i = 0; i < G; i++)
+			row[i] *= expf(scale * noise[i]);
+	}
+	free(noise);
+	free(col_sin);
+}
+
 void usj_scene_texture(usj_scene *s, usj_rng *rng, double scale_cm, double amount)
 {
 	/* a sum of a few random plane waves: smooth, cheap, seed-determined */
 	enum { WAVES = 6 };
-	double kx[WAVES], kz[WAVES], ph[WAVES];
+	double wave[WAVES * 3]; /* (WAVES, 3): kx, kz, phase */
 	for (int k = 0; k < WAVES; k++) {
 		double a = 2 * M_PI * usj_rng_uniform(rng), f = 2 * M_PI / (scale_cm * (0.5 + usj_rng_uniform(rng)));
-		kx[k] = f * cos(a);
-		kz[k] = f * sin(a);
-		ph[k] = 2 * M_PI * usj_rng_uniform(rng);
+		wave[3 * k] = f * cos(a);
+		wave[3 * k + 1] = f * sin(a);
+		wave[3 * k + 2] = 2 * M_PI * usj_rng_uniform(rng);
 	}
-	for (int j = 0; j < s->G; j++)
-		for (int i = 0; i < s->G; i++) {
-			double x = centre_x(s, i), z = centre_z(s, j), n = 0;
-			for (int k = 0; k < WAVES; k++)
-				n += sin(kx[k] * x + kz[k] * z + ph[k]);
-			s->echo[(size_t)j * s->G + i] *= (float)exp(amount * n / sqrt(WAVES / 2.0));
-		}
+	usj_texture(s->echo, wave, WAVES, amount, s->G, s->side_cm);
 }
 
 void usj_paint_shell(usj_scene *s, double radius, double d0, double d1, double wave, double period,

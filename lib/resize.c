@@ -107,16 +107,6 @@ usj_resizer *usj_resizer_new(int in_w, int in_h, int out_w, int out_h)
 	return r;
 }
 
-/* add_scaled: d += w s over n floats */
-static void add_scaled(float *d, const float *s, float w, size_t n)
-{
-	size_t x = 0;
-	for (; x + 4 <= n; x += 4)
-		store4(d + x, load4(d + x) + w * load4(s + x));
-	for (; x < n; x++)
-		d[x] += w * s[x];
-}
-
 void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
 {
 	const axis *ra = &r->rows, *ca = &r->cols;

@@ -5,6 +5,7 @@
  * pointer will do. */
 #ifndef USJ_SIMD_H
 #define USJ_SIMD_H
+#include <stddef.h>
 #include <stdint.h>
 
 typedef float f32x4 __attribute__((vector_size(16)));
@@ -13,5 +14,15 @@ typedef float f32x4_unaligned __attribute__((vector_size(16), aligned(4), may_al
 
 static inline f32x4 load4(const float *p) { return *(const f32x4_unaligned *)p; }
 static inline void store4(float *p, f32x4 v) { *(f32x4_unaligned *)p = v; }
+
+/* add_scaled: d += w s over n floats */
+static inline void add_scaled(float *d, const float *s, float w, size_t n)
+{
+	size_t x = 0;
+	for (; x + 4 <= n; x += 4)
+		store4(d + x, load4(d + x) + w * load4(s + x));
+	for (; x < n; x++)
+		d[x] += w * s[x];
+}
 
 #endif
