@@ -269,7 +269,9 @@ void usj_paint_shell(usj_scene *s, double radius, double d0, double d1, double w
 		for (int i = 0; i < s->G; i++) {
 			double x = centre_x(s, i), zr = centre_z(s, j) + radius;
 			double d = sqrt(x * x + zr * zr) - radius;
-			double dz = wave * sin(2 * M_PI * radius * atan2(x, zr) / period + phase);
+			if (d < d0 - fabs(wave) || d > d1 + fabs(wave))
+				continue;
+			double dz = wave ? wave * sin(2 * M_PI * radius * atan2(x, zr) / period + phase) : 0;
 			if (d >= d0 + dz && d <= d1 + dz)
 				put(s, (size_t)j * s->G + i, v);
 		}
