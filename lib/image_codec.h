@@ -29,10 +29,6 @@ struct usj_codec {
 
 extern const struct usj_codec usj_png_codec, usj_jpeg_codec, usj_tiff_codec, usj_pnm_codec;
 
-/* usj_fail: format the reason into err and return code. */
-int usj_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 /* usj_decoder_slurp: read all of fd into d->data and close it. */
 int usj_decoder_slurp(usj_decoder *d, int fd, char *err, size_t errlen);
 

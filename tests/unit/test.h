@@ -2,11 +2,13 @@
  * "ok N - name" or "not ok N - name"; main() returns non-zero on any failure. */
 #ifndef USJ_TEST_H
 #define USJ_TEST_H
+#include <dirent.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -45,6 +47,20 @@ static inline void test_scratch_make(void)
 static inline char *test_path(const char *name)
 {
 	return xasprintf("%s/%s", test_scratch, name);
+}
+
+/* test_count_files: the entries of folder dir, "." and ".." aside; -1 if it
+ * cannot be read. */
+static inline int test_count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
 }
 
 static inline int test_remove_one(const char *path, const struct stat *st, int type,
