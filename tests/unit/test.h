@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,32 @@ static inline char *test_read_file(const char *path, size_t *n)
 	}
 	fclose(f);
 	return buf;
+}
+
+/* A worker thread of a test: its number, and how many of its checks failed
+ * (CHECK itself is not for threads). */
+struct test_worker {
+	int id, failures;
+};
+
+/* test_run_workers: run fn on n workers numbered 0..n-1 at once; the total
+ * of their failures. */
+static inline int test_run_workers(void *(*fn)(void *), int n)
+{
+	struct test_worker *w = xcalloc((size_t)n, sizeof *w);
+	pthread_t *t = xcalloc((size_t)n, sizeof *t);
+	for (int i = 0; i < n; i++) {
+		w[i].id = i;
+		pthread_create(&t[i], NULL, fn, &w[i]);
+	}
+	int failures = 0;
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		failures += w[i].failures;
+	}
+	free(w);
+	free(t);
+	return failures;
 }
 
 /* test_read_stream: 0 if buf holds a valid stream, else the reader's error

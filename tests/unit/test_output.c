@@ -1,7 +1,6 @@
 /* test_output.c: atomic output files: renamed into place when finished,
  * gone when discarded or failed, devices written directly, and the table of
  * temporary names shared safely by threads. */
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,17 +143,13 @@ static void slots_run_out_and_come_back(void)
 	free(dir);
 }
 
-struct writer {
-	int id, failures;
-};
-
 #define THREADS 8
 #define FILES 100
 
 /* write_loop: every third file is discarded, the others finished. */
 static void *write_loop(void *arg)
 {
-	struct writer *w = arg;
+	struct test_worker *w = arg;
 	for (int i = 0; i < FILES; i++) {
 		char *path = xasprintf("%s/threads/%d-%d", test_scratch, w->id, i);
 		usj_output *o;
@@ -177,16 +172,7 @@ static void threads_share_the_table(void)
 {
 	char *dir = test_path("threads");
 	mkdir(dir, 0777);
-	struct writer w[THREADS];
-	pthread_t t[THREADS];
-	for (int i = 0; i < THREADS; i++) {
-		w[i] = (struct writer){i, 0};
-		pthread_create(&t[i], NULL, write_loop, &w[i]);
-	}
-	for (int i = 0; i < THREADS; i++) {
-		pthread_join(t[i], NULL);
-		CHECK(w[i].failures == 0);
-	}
+	CHECK(test_run_workers(write_loop, THREADS) == 0);
 	int kept = FILES - (FILES + 2) / 3;
 	CHECK(test_count_files(dir) == THREADS * kept);
 	for (int i = 0; i < THREADS; i++)
