@@ -61,6 +61,15 @@ void usj_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+int usj_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 void usj_usage_error(const char *synopsis, const char *fmt, ...)
 {
 	va_list ap;

@@ -1,6 +1,7 @@
 /* err.h: exit codes and fatal errors shared by every tool. */
 #ifndef USJ_ERR_H
 #define USJ_ERR_H
+#include <stddef.h>
 
 enum usj_exit {
 	USJ_OK = 0,     /* success */
@@ -19,6 +20,11 @@ void usj_init(const char *argv0);
  * outputs. A format ending in ':' appends strerror(errno). */
 void usj_die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 void usj_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* usj_fail: format a one-line reason into err and return code, for the
+ * functions that report failures to their caller instead of dying. */
+int usj_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* usj_usage_error: "prog: message" then "usage: ..." hint, exit 2. */
 void usj_usage_error(const char *synopsis, const char *fmt, ...)

@@ -1,5 +1,6 @@
 /* image_codec.h: what image.c shares with the per-format decoders
- * (image_png.c, image_jpeg.c, image_tiff.c, image_pnm.c). Private to lib/. */
+ * (image_png.c, image_jpeg.c, image_tiff.c, image_pnm.c), and those with the
+ * writers (image_write.c). Private to lib/. */
 #ifndef USJ_IMAGE_CODEC_H
 #define USJ_IMAGE_CODEC_H
 #include <stddef.h>
@@ -29,9 +30,14 @@ struct usj_codec {
 
 extern const struct usj_codec usj_png_codec, usj_jpeg_codec, usj_tiff_codec, usj_pnm_codec;
 
-/* usj_fail: format the reason into err and return code. */
-int usj_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* usj_tiff_fd_open: libtiff's TIFFFdOpen(fd, mode) with messages kept to the
+ * handle, so that threads keep their own: its first error goes to msg
+ * (USJ_TIFF_MSG bytes that outlive the handle; empty it to see the next
+ * error), warnings nowhere. No single allocation may exceed max_alloc (0:
+ * no limit). NULL on failure, fd still open; TIFFClose closes fd. */
+#define USJ_TIFF_MSG 256
+struct tiff; /* TIFF, from tiffio.h */
+struct tiff *usj_tiff_fd_open(int fd, const char *mode, uint64_t max_alloc, char *msg);
 
 /* usj_decoder_slurp: read all of fd into d->data and close it. */
 int usj_decoder_slurp(usj_decoder *d, int fd, char *err, size_t errlen);

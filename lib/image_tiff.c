@@ -4,7 +4,8 @@
  * can render (bilevel, 4-bit, YCbCr, CMYK, ...) through its 8-bit RGBA
  * interface. Pixels are in stored order: the Orientation tag is not applied.
  * libtiff's messages go to handlers of this decoder alone (libtiff 4.5's open
- * options), so decoders in other threads keep their own. */
+ * options), so decoders in other threads keep their own; the TIFF writer
+ * (image_write.c) opens its files the same way. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,8 +25,8 @@
 
 struct tiff_state {
 	TIFF *tif;
-	int page;      /* the directory loaded, or -1 after a failure to load one */
-	char msg[256]; /* libtiff's first error since the last reset */
+	int page;               /* the directory loaded, or -1 after a failure to load one */
+	char msg[USJ_TIFF_MSG]; /* libtiff's first error since the last reset */
 };
 
 /* What decoding a page needs to know. */
@@ -49,12 +50,12 @@ struct chunks {
 
 static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
-	struct tiff_state *st = user;
-	if (st->msg[0])
+	char *msg = user;
+	if (msg[0])
 		return 1;
-	int n = module && strcmp(module, TIFF_NAME) != 0 ? snprintf(st->msg, sizeof st->msg, "%s: ", module) : 0;
-	if (n >= 0 && (size_t)n < sizeof st->msg)
-		vsnprintf(st->msg + n, sizeof st->msg - n, fmt, ap);
+	int n = module && strcmp(module, TIFF_NAME) != 0 ? snprintf(msg, USJ_TIFF_MSG, "%s: ", module) : 0;
+	if (n >= 0 && n < USJ_TIFF_MSG)
+		vsnprintf(msg + n, USJ_TIFF_MSG - n, fmt, ap);
 	return 1; /* handled: not to libtiff's global handler (stderr) */
 }
 
@@ -62,6 +63,20 @@ static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, 
 static int on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
 	return 1;
+}
+
+TIFF *usj_tiff_fd_open(int fd, const char *mode, uint64_t max_alloc, char *msg)
+{
+	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
+	if (!opts)
+		usj_die(USJ_EFAIL, "out of memory");
+	msg[0] = 0;
+	TIFFOpenOptionsSetErrorHandlerExtR(opts, on_error, msg);
+	TIFFOpenOptionsSetWarningHandlerExtR(opts, on_warning, NULL);
+	TIFFOpenOptionsSetMaxSingleMemAlloc(opts, (tmsize_t)max_alloc);
+	TIFF *tif = TIFFFdOpenExt(fd, TIFF_NAME, mode, opts);
+	TIFFOpenOptionsFree(opts);
+	return tif;
 }
 
 static int corrupt(const struct tiff_state *st, const char *otherwise, char *err, size_t errlen)
@@ -351,16 +366,7 @@ static int tiff_open(usj_decoder *d, int fd, char *err, size_t errlen)
 {
 	struct tiff_state *st = xcalloc(1, sizeof *st);
 	d->state = st;
-	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
-	if (!opts) {
-		close(fd);
-		return usj_fail(err, errlen, USJ_EFAIL, "out of memory");
-	}
-	TIFFOpenOptionsSetErrorHandlerExtR(opts, on_error, st);
-	TIFFOpenOptionsSetWarningHandlerExtR(opts, on_warning, st);
-	TIFFOpenOptionsSetMaxSingleMemAlloc(opts, (tmsize_t)buffer_limit(d->max_pixels));
-	st->tif = TIFFFdOpenExt(fd, TIFF_NAME, "r", opts);
-	TIFFOpenOptionsFree(opts);
+	st->tif = usj_tiff_fd_open(fd, "r", buffer_limit(d->max_pixels), st->msg);
 	if (!st->tif) {
 		close(fd); /* libtiff closes it only once open */
 		return corrupt(st, "cannot read the header", err, errlen);

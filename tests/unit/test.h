@@ -2,11 +2,14 @@
  * "ok N - name" or "not ok N - name"; main() returns non-zero on any failure. */
 #ifndef USJ_TEST_H
 #define USJ_TEST_H
+#include <dirent.h>
 #include <ftw.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -47,6 +50,20 @@ static inline char *test_path(const char *name)
 	return xasprintf("%s/%s", test_scratch, name);
 }
 
+/* test_count_files: the entries of folder dir, "." and ".." aside; -1 if it
+ * cannot be read. */
+static inline int test_count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
 static inline int test_remove_one(const char *path, const struct stat *st, int type,
                                   struct FTW *ftw)
 {
@@ -83,6 +100,32 @@ static inline char *test_read_file(const char *path, size_t *n)
 	}
 	fclose(f);
 	return buf;
+}
+
+/* A worker thread of a test: its number, and how many of its checks failed
+ * (CHECK itself is not for threads). */
+struct test_worker {
+	int id, failures;
+};
+
+/* test_run_workers: run fn on n workers numbered 0..n-1 at once; the total
+ * of their failures. */
+static inline int test_run_workers(void *(*fn)(void *), int n)
+{
+	struct test_worker *w = xcalloc((size_t)n, sizeof *w);
+	pthread_t *t = xcalloc((size_t)n, sizeof *t);
+	for (int i = 0; i < n; i++) {
+		w[i].id = i;
+		pthread_create(&t[i], NULL, fn, &w[i]);
+	}
+	int failures = 0;
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		failures += w[i].failures;
+	}
+	free(w);
+	free(t);
+	return failures;
 }
 
 /* test_read_stream: 0 if buf holds a valid stream, else the reader's error
