@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -171,6 +173,60 @@ int usj_output_finish(usj_output *o, char *err, size_t errlen)
 
 void usj_output_discard(usj_output *o) { release(o, 1); }
 
+static char *pending_dir; /* the uncommitted output folder, if any */
+
+char *usj_outdir_open(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0)
+		usj_die(USJ_EUSAGE, "%s exists: remove it or choose another output folder", path);
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	char *tmp = NULL;
+	/* mkdir with mode 0777 lets the kernel apply the umask, as for the folder itself */
+	for (int tries = 0; !tmp || mkdir(tmp, 0777) != 0; tries++) {
+		if (tmp && (errno != EEXIST || tries > 100))
+			usj_die(USJ_EFAIL, "%s: cannot create a folder beside it:", path);
+		free(tmp);
+		tmp = xasprintf("%.*s.%s.tmp.%ld.%u", dirlen, path, path + dirlen, (long)getpid(),
+		                __atomic_fetch_add(&tmp_serial, 1, __ATOMIC_SEQ_CST));
+	}
+	__atomic_store_n(&pending_dir, tmp, __ATOMIC_SEQ_CST);
+	return tmp;
+}
+
+void usj_outdir_commit(char *tmp, const char *path)
+{
+	if (rename(tmp, path) != 0)
+		usj_die(USJ_EFAIL, "%s: cannot rename %s into place:", path, tmp);
+	__atomic_store_n(&pending_dir, NULL, __ATOMIC_SEQ_CST);
+	free(tmp);
+}
+
+/* remove_tree: remove folder dirfd/name and all below it, with only
+ * async-signal-safe calls (openat, getdents64, unlinkat): no allocation */
+static void remove_tree(int dirfd, const char *name, int depth)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[4096];
+	long n;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+		for (long at = 0; at < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + at);
+			at += d->d_reclen;
+			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+				continue;
+			if (d->d_type == DT_DIR && depth < 8)
+				remove_tree(fd, d->d_name, depth + 1);
+			else
+				unlinkat(fd, d->d_name, 0);
+		}
+	close(fd);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
 void usj_output_remove_unfinished(void)
 {
 	__atomic_store_n(&exiting, 1, __ATOMIC_SEQ_CST);
@@ -179,4 +235,10 @@ void usj_output_remove_unfinished(void)
 		if (t)
 			unlink(t);
 	}
+	/* files are no longer created (exiting) and unfinished ones are gone, but
+	 * another thread may be renaming one into the folder as it is swept:
+	 * sweep until the folder is gone */
+	char *dir = __atomic_exchange_n(&pending_dir, NULL, __ATOMIC_SEQ_CST);
+	for (int pass = 0; dir && pass < 100 && access(dir, F_OK) == 0; pass++)
+		remove_tree(AT_FDCWD, dir, 0);
 }

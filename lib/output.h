@@ -25,6 +25,12 @@ int usj_output_finish(usj_output *o, char *err, size_t errlen);
 /* usj_output_discard: give up on o: close it and remove its temporary file,
  * leaving the target as it was (a device keeps what it was sent). Frees o. */
 void usj_output_discard(usj_output *o);
+/* usj_outdir_open: start an output folder at path, which must not exist
+ * (exit 2 if it does): a hidden temporary folder beside it is made and its
+ * name returned (malloc'ed); files go in there, and usj_outdir_commit
+ * renames it into place. One at a time. */
+char *usj_outdir_open(const char *path);
+void usj_outdir_commit(char *tmp, const char *path); /* frees tmp */
 /* usj_output_remove_unfinished: unlink every temporary file not yet
  * committed; outputs created afterwards fail. Async-signal-safe; called on
  * fatal errors and signals. */

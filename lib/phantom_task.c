@@ -1,10 +1,12 @@
 /* phantom_task.c: the tasks of the synthetic benchmark, and the making of
  * one image: seeds, group settings, scene, render. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
+#include "overlay.h"
 #include "phantom.h"
 #include "phantom_organs.h"
 #include "phantom_task.h"
@@ -116,6 +118,29 @@ static enum usj_view pretrain_view(int family, usj_rng *r, int *variant)
 	return v;
 }
 
+/* overlay: a scanner screen's burnt-in annotations: settings text, depth
+ * scale, focus marker (one layout for a group, from deco) and calipers on
+ * some images (from shot). Nothing here depends on the label. */
+static void overlay(uint8_t *rgb, int S, const usj_probe *p, double side_cm, usj_rng *deco, usj_rng *shot)
+{
+	static const uint8_t palette[4][3] = {{255, 230, 0}, {0, 230, 60}, {0, 190, 255}, {255, 120, 0}};
+	static const uint8_t white[3] = {235, 235, 235};
+	const uint8_t *colour = palette[usj_rng_below(deco, 4)];
+	int scale = S >= 192 ? 2 : 1;
+	char text[64];
+	snprintf(text, sizeof text, "%.1fMHz D%.0f G%d", p->f0_mhz, p->depth_cm, (int)lrint(50 + 2 * p->gain_db));
+	usj_overlay_text(rgb, S, S, 2 * scale, 2 * scale, text, scale, usj_rng_uniform(deco) < 0.5 ? white : colour);
+	double px_per_cm = S / side_cm;
+	int right = S - 2 - (int)usj_rng_below(deco, 3);
+	usj_overlay_depth_scale(rgb, S, S, right, 0, (int)(p->depth_cm * px_per_cm), px_per_cm, -2 * scale, white);
+	usj_overlay_arrowhead(rgb, S, S, right - 4 * scale, (int)(p->focus_cm * px_per_cm), 2 * scale, colour);
+	if (usj_rng_uniform(shot) < 0.6) {
+		double t = 2 * M_PI * usj_rng_uniform(shot), len = S * (0.1 + 0.25 * usj_rng_uniform(shot));
+		int x0 = S / 4 + (int)usj_rng_below(shot, (uint64_t)S / 2), y0 = S / 4 + (int)usj_rng_below(shot, (uint64_t)S / 2);
+		usj_overlay_caliper(rgb, S, S, x0, y0, x0 + (int)(len * cos(t)), y0 + (int)(len * sin(t)), 2 * scale, colour);
+	}
+}
+
 int usj_phantom_make(const usj_phantom_task *t, const usj_phantom_opts *o, int64_t group, int k,
                      uint8_t *rgb, uint8_t *region)
 {
@@ -145,6 +170,10 @@ int usj_phantom_make(const usj_phantom_task *t, const usj_phantom_opts *o, int64
 	for (size_t i = 0; i < (size_t)S * S; i++)
 		rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
 	free(grey);
+	usj_rng deco; /* the group's annotations: a stream of their own, so the anatomy is the same with or without */
+	seed_for(&deco, t, o->seed, group, -2);
+	if (usj_rng_uniform(&deco) < o->overlays)
+		overlay(rgb, S, &p, s.side_cm, &deco, &shot);
 	usj_scene_free(&s);
 	return label;
 }

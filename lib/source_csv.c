@@ -1,6 +1,7 @@
 /* source_csv.c: a CSV manifest (RFC 4180, through libcsv) with a header
- * naming the columns path (required), label, group and split; any other
- * column passes through to the records. Paths are relative to the CSV.
+ * naming the columns path (required), label, group, split and scan_mask
+ * (a scan-region mask image, as UltraBench's); any other column passes
+ * through to the records. Paths are relative to the CSV.
  * Messages count rows (the header is row 1; libcsv skips blank lines), as
  * a quoted field may span lines. */
 #include <csv.h>
@@ -13,7 +14,7 @@
 #include "manifest.h"
 #include "mem.h"
 
-enum { COL_PATH, COL_LABEL, COL_GROUP, COL_SPLIT, COL_EXTRA };
+enum { COL_PATH, COL_LABEL, COL_GROUP, COL_SPLIT, COL_MASK, COL_EXTRA };
 
 typedef struct csv_state {
 	usj_manifest *m;
@@ -41,7 +42,7 @@ static void on_field(void *data, size_t len, void *st_)
 
 static int role_of(const char *name)
 {
-	static const char *roles[] = {"path", "label", "group", "split"};
+	static const char *roles[] = {"path", "label", "group", "split", "scan_mask"};
 	for (int i = 0; i < COL_EXTRA; i++)
 		if (strcmp(name, roles[i]) == 0)
 			return i;
@@ -95,6 +96,8 @@ static void on_row(int end, void *st_)
 		char *where = xasprintf("%s: row %ld", st->csv, st->row);
 		usj_item *it = usj_manifest_add(st->m, by_role[COL_PATH], by_role[COL_LABEL],
 		                                by_role[COL_GROUP], by_role[COL_SPLIT], where);
+		if (by_role[COL_MASK] && by_role[COL_MASK][0])
+			it->mask = usj_manifest_file(st->m, by_role[COL_MASK], where);
 		free(where);
 		for (int i = 0; i < st->ncols; i++)
 			if (st->role[i] == COL_EXTRA)

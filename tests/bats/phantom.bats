@@ -104,3 +104,69 @@ assert 40 < fans < 170, fans
 	assert_success
 	[ "${#lines[@]}" -eq 8 ]
 }
+
+@test "a dataset folder: images, scan masks and labels.csv, read by us-ingest exactly as --stream writes them" {
+	us-phantom --task lung -n 30 --size 64 --overlays 0.7 --seed 5 -o ds
+	[ -f ds/labels.csv ]
+	run head -2 ds/labels.csv
+	assert_line --index 0 "path,label,group,scan_mask"
+	assert_line --index 1 "images/000000.png,healthy,p000000,masks/scan/000000.png"
+	[ "$(ls ds/images | wc -l)" -eq 30 ]
+	[ "$(ls ds/masks/scan | wc -l)" -eq 30 ]
+	us-ingest -j 1 --size 64 -o ingested.usj ds
+	us-phantom --task lung -n 30 --size 64 --overlays 0.7 --seed 5 --stream -o direct.usj
+	py "
+import msgpack, msgpack_numpy as m, numpy as np
+from PIL import Image
+def recs(p):
+    return {o['id']: o for o in msgpack.Unpacker(open(p, 'rb'), object_hook=m.decode, raw=False) if 'image' in o}
+a, b = recs('ingested.usj'), recs('direct.usj')
+assert a.keys() == b.keys() and len(a) == 30
+for k in a:
+    assert np.array_equal(a[k]['image'], b[k]['image']) and np.array_equal(a[k]['region'], b[k]['region']), k
+    assert a[k]['class'] == b[k]['class'], k
+modes = {Image.open('ds/' + k).mode for k in a}
+assert modes == {'L', 'RGB'}, modes
+mask = np.asarray(Image.open('ds/masks/scan/000000.png'))
+assert set(np.unique(mask)) == {0, 255}
+"
+}
+
+@test "--format tiff writes TIFF images that us-ingest reads; without --overlays every image is grey" {
+	us-phantom --task thyroid -n 8 --size 48 --format tiff -o ds
+	[ -f ds/images/000007.tif ]
+	py "
+from PIL import Image
+import glob
+assert {Image.open(f).mode for f in glob.glob('ds/images/*.tif')} == {'L'}
+"
+	run us-ingest --size 48 -o /dev/null ds
+	assert_success
+}
+
+@test "an existing folder is refused untouched; an interrupted run leaves no folder behind" {
+	mkdir ds
+	touch ds/mine
+	run us-phantom --task breast -n 4 -o ds
+	assert_failure 2
+	assert_output --partial "ds exists"
+	[ -f ds/mine ]
+	us-phantom --task breast -n 200000 --size 64 -j 2 -o big &
+	pid=$!
+	sleep 1
+	kill -TERM $pid
+	code=0
+	wait $pid || code=$?
+	[ "$code" -eq 143 ]
+	[ ! -e big ]
+	[ -z "$(ls -A | grep -v '^ds$')" ]
+}
+
+@test "a dataset folder needs -o; --format is png or tiff" {
+	run us-phantom --task breast -n 4
+	assert_failure 2
+	assert_output --partial "needs -o DIR"
+	run us-phantom --task breast --format jpeg -o x
+	assert_failure 2
+	[ ! -e x ]
+}
