@@ -51,6 +51,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_A)
 
 bench: all $(BENCHES)
 	$(BUILD)/bench/phantom 128
+	bench/phantom.sh
 	bench/ingest.sh
 
 # make fuzz: the libFuzzer stream-reader target for FUZZ_SECONDS (not part of make test).

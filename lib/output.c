@@ -21,6 +21,7 @@ struct usj_output {
 	char *path; /* final name, NULL for stdout */
 	char *tmp;  /* temporary name beside it, NULL when written directly */
 	int slot;   /* tmp's index in pending, -1 if none */
+	int synced_later; /* inside an uncommitted output folder: synced with it */
 };
 
 /* One slot for each output being written under a temporary name: room for a
@@ -29,6 +30,16 @@ struct usj_output {
 static char *pending[MAX_PENDING];
 static int exiting;         /* set by usj_output_remove_unfinished: no new temporary files */
 static unsigned tmp_serial; /* makes temporary names unique within the process */
+static char *pending_dir;   /* the uncommitted output folder, if any */
+
+/* in_pending_dir: whether path lies in the uncommitted output folder, whose
+ * files need no sync each: usj_outdir_commit syncs them all at once */
+static int in_pending_dir(const char *path)
+{
+	const char *dir = __atomic_load_n(&pending_dir, __ATOMIC_SEQ_CST);
+	size_t n = dir ? strlen(dir) : 0;
+	return dir && strncmp(path, dir, n) == 0 && path[n] == '/';
+}
 
 static int claim_slot(char *tmp)
 {
@@ -95,6 +106,7 @@ int usj_output_create(const char *path, usj_output **out, char *err, size_t errl
 		return 0;
 	}
 	o->path = xstrdup(path);
+	o->synced_later = in_pending_dir(path);
 	/* A device or a pipe (-o /dev/null, a FIFO) cannot be replaced by a
 	 * rename, and there is no partial file to protect: write to it directly. */
 	struct stat st;
@@ -142,7 +154,7 @@ const char *usj_output_name(const usj_output *o)
  * rename the temporary file into place. */
 static int close_and_rename(usj_output *o, char *err, size_t errlen)
 {
-	if (fflush(o->f) != 0 || ferror(o->f) || (o->tmp && fsync(fileno(o->f)) != 0))
+	if (fflush(o->f) != 0 || ferror(o->f) || (o->tmp && !o->synced_later && fsync(fileno(o->f)) != 0))
 		return usj_fail(err, errlen, USJ_EFAIL, "write error: %s", strerror(errno));
 	if (o->f == stdout)
 		return 0;
@@ -173,7 +185,6 @@ int usj_output_finish(usj_output *o, char *err, size_t errlen)
 
 void usj_output_discard(usj_output *o) { release(o, 1); }
 
-static char *pending_dir; /* the uncommitted output folder, if any */
 
 char *usj_outdir_open(const char *path)
 {
@@ -197,6 +208,10 @@ char *usj_outdir_open(const char *path)
 
 void usj_outdir_commit(char *tmp, const char *path)
 {
+	int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) != 0)
+		usj_die(USJ_EFAIL, "%s: cannot sync the files written:", path);
+	close(fd);
 	if (rename(tmp, path) != 0)
 		usj_die(USJ_EFAIL, "%s: cannot rename %s into place:", path, tmp);
 	__atomic_store_n(&pending_dir, NULL, __ATOMIC_SEQ_CST);
