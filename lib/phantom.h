@@ -30,7 +30,7 @@ typedef struct usj_scene {
 	int G;
 	double side_cm;
 	float *echo;    /* (G, G) mean backscatter power, 1 = liver-like parenchyma */
-	float *atten;   /* (G, G) attenuation, dB/cm/MHz (0.5 soft tissue, ~0 fluid) */
+	float *atten;   /* (G, G) attenuation, dB/cm/MHz (0.5 soft tissue, 0.2 fluid here) */
 	float *spec;    /* (G, G) coherent specular amplitude (interfaces, stones, pleura) */
 } usj_scene;
 

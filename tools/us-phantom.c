@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 	usj_phantom_default_mix(ph.o.mix);
 	const char *task = NULL, *out = NULL;
 	int64_t n = 1000;
-	int threads = usj_cores(), stream = 0, c;
+	int threads = usj_cores(), stream = 0, split_given = 0, mix_given = 0, c;
 	while ((c = getopt_long(argc, argv, "n:j:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': task = optarg; break;
@@ -352,7 +352,7 @@ int main(int argc, char **argv)
 		case 'g': ph.per_group = (int)usj_cli_int(synopsis, "--per-group", optarg, 1, 1000000); break;
 		case 's': ph.o.size = (int)usj_cli_int(synopsis, "--size", optarg, 16, 4096); break;
 		case 'e': ph.o.seed = (uint64_t)usj_cli_int(synopsis, "--seed", optarg, 0, INT64_MAX); break;
-		case 'm': parse_mix(optarg, ph.o.mix); break;
+		case 'm': parse_mix(optarg, ph.o.mix); mix_given = 1; break;
 		case 'O': ph.o.overlays = usj_cli_double(synopsis, "--overlays", optarg, 0, 1); break;
 		case 'S': stream = 1; break;
 		case 'f':
@@ -360,7 +360,7 @@ int main(int argc, char **argv)
 				usj_usage_error(synopsis, "--format wants png or tiff, not '%s'", optarg);
 			ph.tiff = !strcmp(optarg, "tiff");
 			break;
-		case 'p': usj_cli_split(synopsis, "--split", optarg, ph.split); break;
+		case 'p': usj_cli_split(synopsis, "--split", optarg, ph.split); split_given = 1; break;
 		case 'j': threads = usj_cli_threads(synopsis, optarg); break;
 		case 'o': out = optarg; break;
 		case 'h': help(); usj_close_stdout(); return 0;
@@ -379,6 +379,10 @@ int main(int argc, char **argv)
 	}
 	if (!(ph.task = usj_phantom_task_find(task)))
 		usj_usage_error(synopsis, "unknown task '%s' (--task list shows them)", task);
+	if (split_given && !stream)
+		usj_usage_error(synopsis, "--split is for --stream: us-ingest splits a dataset folder");
+	if (mix_given && ph.task != &usj_phantom_pretrain)
+		usj_usage_error(synopsis, "--mix is for --task pretrain");
 	if (!stream && !out)
 		usj_usage_error(synopsis, "a dataset folder needs -o DIR (or use --stream)");
 	if (stream)

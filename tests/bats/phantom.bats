@@ -170,3 +170,13 @@ assert {Image.open(f).mode for f in glob.glob('ds/images/*.tif')} == {'L'}
 	assert_failure 2
 	[ ! -e x ]
 }
+
+@test "--split is for --stream and --mix for pretrain" {
+	run us-phantom --task lung --split 1,1,1 -o x
+	assert_failure 2
+	assert_output --partial "--split is for --stream"
+	run us-phantom --task lung --mix lung=1 --stream -o x
+	assert_failure 2
+	assert_output --partial "--mix is for --task pretrain"
+	[ ! -e x ]
+}
