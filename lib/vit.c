@@ -1,0 +1,465 @@
+/* vit.c: the encoder and the predictor over one stack of pre-norm blocks.
+ * Dimensions as in vit.h; in a block: C width, H MLP width, NH heads, L
+ * blocks. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "mem.h"
+#include "vit.h"
+#include "vit_kernels.h"
+
+enum { LN1W, LN1B, QKVW, QKVB, PROJW, PROJB, LN2W, LN2B, FC1W, FC1B, FC2W, FC2B, PER_BLOCK };
+
+void usj_sincos_2d(float *out, int G, int D)
+{
+	int Q = D / 4; /* frequencies per axis */
+	for (int r = 0; r < G; r++)
+		for (int c = 0; c < G; c++) {
+			float *o = out + ((int64_t)r * G + c) * D; // o (D)
+			for (int i = 0; i < Q; i++) {
+				double w = 1.0 / pow(10000.0, (double)i / Q);
+				o[i] = (float)sin(c * w);
+				o[Q + i] = (float)cos(c * w);
+				o[2 * Q + i] = (float)sin(r * w);
+				o[3 * Q + i] = (float)cos(r * w);
+			}
+		}
+}
+
+/* ---- the block stack ---- */
+
+static void blocks_register(usj_blocks *k, const usj_blocks_config *c, const char *prefix, const char *norm,
+                            usj_params *ps)
+{
+	k->c = *c;
+	int64_t C = c->dim, H = c->hidden;
+	static const char *names[PER_BLOCK] = {"norm1.weight", "norm1.bias", "attn.qkv.weight", "attn.qkv.bias",
+	                                       "attn.proj.weight", "attn.proj.bias", "norm2.weight", "norm2.bias",
+	                                       "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias"};
+	const int64_t shapes[PER_BLOCK][2] = {{C}, {C}, {3 * C, C}, {3 * C}, {C, C}, {C}, {C}, {C}, {H, C}, {H}, {C, H}, {C}};
+	for (int l = 0; l < c->depth; l++)
+		for (int j = 0; j < PER_BLOCK; j++) {
+			char name[96];
+			snprintf(name, sizeof name, "%s.%d.%s", prefix, l, names[j]);
+			int rank = shapes[j][1] ? 2 : 1, at = usj_params_add(ps, name, rank, shapes[j], rank == 2);
+			if (l == 0 && j == 0)
+				k->first = at;
+		}
+	char name[96];
+	snprintf(name, sizeof name, "%s.weight", norm);
+	int at = usj_params_add(ps, name, 1, &C, 0);
+	if (c->depth == 0)
+		k->first = at;
+	snprintf(name, sizeof name, "%s.bias", norm);
+	usj_params_add(ps, name, 1, &C, 0);
+}
+
+static const float *bw(const usj_blocks *k, const usj_params *ps, int l, int j)
+{
+	return usj_param_w(ps, k->first + l * PER_BLOCK + j);
+}
+static float *bg(const usj_blocks *k, usj_params *ps, int l, int j)
+{
+	return usj_param_g(ps, k->first + l * PER_BLOCK + j);
+}
+static int norm_index(const usj_blocks *k) { return k->first + k->c.depth * PER_BLOCK; }
+
+/* normal02: a truncated normal, std 0.02, cut at +-2 std as timm does */
+static void normal02(float *w, int64_t n, usj_rng *rng)
+{
+	for (int64_t i = 0; i < n; i++) {
+		double x;
+		do
+			x = usj_rng_normal(rng);
+		while (fabs(x) > 2.0);
+		w[i] = (float)(0.02 * x);
+	}
+}
+
+static void blocks_init(usj_blocks *k, usj_params *ps, usj_rng *rng)
+{
+	for (int l = 0; l < k->c.depth; l++) {
+		for (int j = 0; j < PER_BLOCK; j++) {
+			usj_param *p = &ps->p[k->first + l * PER_BLOCK + j];
+			float *w = ps->w + p->offset;
+			if (p->rank == 2)
+				normal02(w, p->count, rng);
+			else
+				for (int64_t i = 0; i < p->count; i++)
+					w[i] = j == LN1W || j == LN2W ? 1.0f : 0.0f;
+			if (j == PROJW || j == FC2W) /* residual branches of deeper blocks start smaller */
+				for (int64_t i = 0; i < p->count; i++)
+					w[i] /= sqrtf(2.0f * (l + 1));
+		}
+	}
+	float *nw = usj_param_w(ps, norm_index(k));
+	for (int i = 0; i < k->c.dim; i++)
+		nw[i] = 1.0f;
+}
+
+static void blocks_reserve(usj_blocks *k, int B, int T)
+{
+	if (k->acts && B * (int64_t)T <= k->B * (int64_t)k->T && T == k->T)
+		return;
+	free(k->acts);
+	free(k->grads);
+	int64_t L = k->c.depth, C = k->c.dim, H = k->c.hidden, NH = k->c.heads, BT = (int64_t)B * T;
+	int64_t sizes[] = {(L + 1) * BT * C, L * BT * C, L * BT * C, L * BT, L * BT, L * BT * C, L * BT, L * BT,
+	                   L * BT * 3 * C, L * B * NH * T * T, L * BT * C, L * BT * H, L * BT * H, BT * C, BT, BT};
+	float **ptrs[] = {&k->res, &k->mid, &k->ln1, &k->ln1_mean, &k->ln1_rstd, &k->ln2, &k->ln2_mean, &k->ln2_rstd,
+	                  &k->qkv, &k->att, &k->atty, &k->fch, &k->fch_gelu, &k->out, &k->out_mean, &k->out_rstd};
+	int n = sizeof sizes / sizeof sizes[0];
+	int64_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += (sizes[i] + 15) / 16 * 16;
+	k->acts = xmalloc_aligned((size_t)total * sizeof(float));
+	for (int i = 0, at = 0; i < n; at += (int)((sizes[i] + 15) / 16 * 16), i++)
+		*ptrs[i] = k->acts + at;
+	int64_t gsizes[] = {BT * C, BT * C, BT * 3 * C, B * NH * T * T, BT * H, BT * H};
+	float **gptrs[] = {&k->dres, &k->dtmp, &k->dqkv, &k->datt, &k->dfch, &k->dfch_gelu};
+	total = 0;
+	for (int i = 0; i < 6; i++)
+		total += (gsizes[i] + 15) / 16 * 16;
+	k->grads = xmalloc_aligned((size_t)total * sizeof(float));
+	for (int i = 0, at = 0; i < 6; at += (int)((gsizes[i] + 15) / 16 * 16), i++)
+		*gptrs[i] = k->grads + at;
+	k->B = B;
+	k->T = T;
+}
+
+/* blocks_forward: k->res's first slice (B, T, C) through every block and the
+ * final norm into k->out */
+static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T)
+{
+	int C = k->c.dim, H = k->c.hidden, NH = k->c.heads;
+	int64_t BT = (int64_t)B * T;
+	float eps = k->c.eps;
+	for (int l = 0; l < k->c.depth; l++) {
+		float *res = k->res + l * BT * C, *mid = k->mid + l * BT * C, *next = k->res + (l + 1) * BT * C;
+		float *ln1 = k->ln1 + l * BT * C, *ln2 = k->ln2 + l * BT * C, *atty = k->atty + l * BT * C;
+		float *qkv = k->qkv + l * BT * 3 * C, *att = k->att + (int64_t)l * B * NH * T * T;
+		float *fch = k->fch + l * BT * H, *fg = k->fch_gelu + l * BT * H;
+		usj_layernorm_forward(ln1, k->ln1_mean + l * BT, k->ln1_rstd + l * BT, res, bw(k, ps, l, LN1W),
+		                      bw(k, ps, l, LN1B), BT, C, eps);
+		usj_matmul_forward(qkv, ln1, bw(k, ps, l, QKVW), bw(k, ps, l, QKVB), BT, C, 3 * C);
+		usj_attention_forward(atty, att, qkv, B, T, C, NH);
+		usj_matmul_forward(k->dtmp, atty, bw(k, ps, l, PROJW), bw(k, ps, l, PROJB), BT, C, C);
+		usj_residual_forward(mid, res, k->dtmp, BT * C);
+		usj_layernorm_forward(ln2, k->ln2_mean + l * BT, k->ln2_rstd + l * BT, mid, bw(k, ps, l, LN2W),
+		                      bw(k, ps, l, LN2B), BT, C, eps);
+		usj_matmul_forward(fch, ln2, bw(k, ps, l, FC1W), bw(k, ps, l, FC1B), BT, C, H);
+		usj_gelu_forward(fg, fch, BT * H);
+		usj_matmul_forward(k->dtmp, fg, bw(k, ps, l, FC2W), bw(k, ps, l, FC2B), BT, H, C);
+		usj_residual_forward(next, mid, k->dtmp, BT * C);
+	}
+	int nw = norm_index(k);
+	usj_layernorm_forward(k->out, k->out_mean, k->out_rstd, k->res + k->c.depth * BT * C, usj_param_w(ps, nw),
+	                      usj_param_w(ps, nw + 1), BT, C, eps);
+}
+
+/* blocks_backward: dout (B, T, C) of k->out -> parameter gradients and
+ * k->dres, the gradient of the blocks' input */
+static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, int B, int T)
+{
+	int C = k->c.dim, H = k->c.hidden, NH = k->c.heads, L = k->c.depth, nw = norm_index(k);
+	int64_t BT = (int64_t)B * T;
+	memset(k->dres, 0, (size_t)(BT * C) * sizeof(float));
+	/* out = layernorm(res_L) */
+	usj_layernorm_backward(k->dres, usj_param_g(ps, nw), usj_param_g(ps, nw + 1), dout, k->res + L * BT * C,
+	                       usj_param_w(ps, nw), k->out_mean, k->out_rstd, BT, C);
+	for (int l = L - 1; l >= 0; l--) {
+		float *res = k->res + l * BT * C, *mid = k->mid + l * BT * C;
+		float *ln1 = k->ln1 + l * BT * C, *ln2 = k->ln2 + l * BT * C, *atty = k->atty + l * BT * C;
+		float *qkv = k->qkv + l * BT * 3 * C, *att = k->att + (int64_t)l * B * NH * T * T;
+		float *fch = k->fch + l * BT * H, *fg = k->fch_gelu + l * BT * H;
+		/* next = mid + fc2(gelu(fc1(ln2(mid)))): dres holds dnext */
+		memset(k->dfch_gelu, 0, (size_t)(BT * H) * sizeof(float));
+		usj_matmul_backward(k->dfch_gelu, bg(k, ps, l, FC2W), bg(k, ps, l, FC2B), k->dres, fg,
+		                    bw(k, ps, l, FC2W), BT, H, C);
+		memset(k->dfch, 0, (size_t)(BT * H) * sizeof(float));
+		usj_gelu_backward(k->dfch, fch, k->dfch_gelu, BT * H);
+		memset(k->dtmp, 0, (size_t)(BT * C) * sizeof(float));
+		usj_matmul_backward(k->dtmp, bg(k, ps, l, FC1W), bg(k, ps, l, FC1B), k->dfch, ln2, bw(k, ps, l, FC1W),
+		                    BT, C, H);
+		usj_layernorm_backward(k->dres, bg(k, ps, l, LN2W), bg(k, ps, l, LN2B), k->dtmp, mid, bw(k, ps, l, LN2W),
+		                       k->ln2_mean + l * BT, k->ln2_rstd + l * BT, BT, C);
+		/* mid = res + proj(attention(qkv(ln1(res)))): dres now holds dmid */
+		memset(k->dtmp, 0, (size_t)(BT * C) * sizeof(float));
+		usj_matmul_backward(k->dtmp, bg(k, ps, l, PROJW), bg(k, ps, l, PROJB), k->dres, atty,
+		                    bw(k, ps, l, PROJW), BT, C, C);
+		memset(k->dqkv, 0, (size_t)(BT * 3 * C) * sizeof(float));
+		usj_attention_backward(k->dqkv, k->datt, k->dtmp, qkv, att, B, T, C, NH);
+		memset(k->dtmp, 0, (size_t)(BT * C) * sizeof(float));
+		usj_matmul_backward(k->dtmp, bg(k, ps, l, QKVW), bg(k, ps, l, QKVB), k->dqkv, ln1, bw(k, ps, l, QKVW),
+		                    BT, C, 3 * C);
+		usj_layernorm_backward(k->dres, bg(k, ps, l, LN1W), bg(k, ps, l, LN1B), k->dtmp, res, bw(k, ps, l, LN1W),
+		                       k->ln1_mean + l * BT, k->ln1_rstd + l * BT, BT, C);
+	}
+}
+
+/* ---- the encoder ---- */
+
+enum { PE_W, PE_B };
+
+void usj_vit_register(usj_vit *m, const usj_vit_config *c, usj_params *ps)
+{
+	memset(m, 0, sizeof *m);
+	m->c = *c;
+	if (c->img % c->patch || c->blocks.dim % c->blocks.heads || c->blocks.dim % 4)
+		usj_die(USJ_EDATA, "a ViT needs the image side a multiple of the patch, and the width a multiple of "
+		        "4 and of the heads (img %d, patch %d, dim %d, heads %d)", c->img, c->patch, c->blocks.dim,
+		        c->blocks.heads);
+	m->G = c->img / c->patch;
+	m->N = m->G * m->G;
+	m->PP = c->chans * c->patch * c->patch;
+	int64_t D = c->blocks.dim;
+	int64_t pe[4] = {D, c->chans, c->patch, c->patch};
+	m->first = usj_params_add(ps, "patch_embed.proj.weight", 4, pe, 1);
+	usj_params_add(ps, "patch_embed.proj.bias", 1, &D, 0);
+	int64_t tok[3] = {1, 1, D}, pos[3] = {1, m->N + (c->cls_token ? 1 : 0), D};
+	if (c->cls_token)
+		usj_params_add(ps, "cls_token", 3, tok, 0);
+	if (c->learned_pos)
+		usj_params_add(ps, "pos_embed", 3, pos, 0);
+	blocks_register(&m->blocks, &c->blocks, "blocks", "norm", ps);
+	if (!c->learned_pos) {
+		m->pos = xmalloc_aligned((size_t)m->N * D * sizeof(float));
+		usj_sincos_2d(m->pos, m->G, (int)D);
+	}
+}
+
+void usj_vit_init(usj_vit *m, usj_params *ps, usj_rng *rng)
+{
+	usj_param *pe = &ps->p[m->first];
+	normal02(ps->w + pe->offset, pe->count, rng);
+	memset(usj_param_w(ps, m->first + 1), 0, (size_t)m->c.blocks.dim * sizeof(float));
+	int extra = m->c.cls_token + m->c.learned_pos;
+	for (int i = 0; i < extra; i++) {
+		usj_param *p = &ps->p[m->first + 2 + i];
+		normal02(ps->w + p->offset, p->count, rng);
+	}
+	blocks_init(&m->blocks, ps, rng);
+}
+
+void usj_vit_reserve(usj_vit *m, int B, int T)
+{
+	int S = T + m->c.cls_token;
+	blocks_reserve(&m->blocks, B, S);
+	if (m->patches && B * (int64_t)T <= m->B * (int64_t)m->T)
+		return;
+	free(m->patches);
+	m->patches = xmalloc_aligned((size_t)B * T * m->PP * sizeof(float));
+	m->B = B;
+	m->T = T;
+}
+
+void usj_vit_free(usj_vit *m)
+{
+	free(m->pos);
+	free(m->patches);
+	free(m->blocks.acts);
+	free(m->blocks.grads);
+	memset(m, 0, sizeof *m);
+}
+
+void usj_patchify(float *patches, const float *images, const int32_t *idx, int B, int T, int chans, int img,
+                  int patch)
+{
+	int G = img / patch, PP = chans * patch * patch;
+	for (int b = 0; b < B; b++)
+		for (int t = 0; t < T; t++) {
+			int g = idx[(int64_t)b * T + t], gr = g / G, gc = g % G;
+			float *o = patches + ((int64_t)b * T + t) * PP; // o (chans, patch, patch)
+			for (int ch = 0; ch < chans; ch++)
+				for (int y = 0; y < patch; y++)
+					memcpy(o + (ch * patch + y) * patch,
+					       images + (((int64_t)b * chans + ch) * img + gr * patch + y) * img + gc * patch,
+					       (size_t)patch * sizeof(float));
+		}
+}
+
+const float *usj_vit_forward(usj_vit *m, const usj_params *ps, const float *patches, const int32_t *idx, int B,
+                             int T)
+{
+	usj_vit_reserve(m, B, T);
+	int D = m->c.blocks.dim, cls = m->c.cls_token, S = T + cls;
+	memcpy(m->patches, patches, (size_t)B * T * m->PP * sizeof(float));
+	float *res = m->blocks.res; // res (B, S, D)
+	/* patch embedding into the rows after the CLS token, then positions */
+	float *emb = cls ? m->blocks.dtmp : res;
+	usj_matmul_forward(emb, patches, usj_param_w(ps, m->first), usj_param_w(ps, m->first + 1), (int64_t)B * T,
+	                   m->PP, D);
+	const float *learned = m->c.learned_pos ? usj_param_w(ps, m->first + 2 + cls) : NULL;
+	for (int b = 0; b < B; b++) {
+		if (cls) {
+			const float *tok = usj_param_w(ps, m->first + 2);
+			for (int i = 0; i < D; i++)
+				res[(int64_t)b * S * D + i] = tok[i] + (learned ? learned[i] : 0.0f);
+		}
+		for (int t = 0; t < T; t++) {
+			int g = idx[(int64_t)b * T + t];
+			const float *pos = learned ? learned + (int64_t)(g + cls) * D : m->pos + (int64_t)g * D;
+			const float *e = emb + ((int64_t)b * T + t) * D;
+			float *o = res + ((int64_t)b * S + t + cls) * D;
+			for (int i = 0; i < D; i++)
+				o[i] = e[i] + pos[i];
+		}
+	}
+	blocks_forward(&m->blocks, ps, B, S);
+	if (!cls)
+		return m->blocks.out;
+	/* the patch tokens only: move them up over the CLS rows, in place */
+	for (int b = 0; b < B; b++)
+		memmove(m->blocks.out + (int64_t)b * T * D, m->blocks.out + ((int64_t)b * S + 1) * D,
+		        (size_t)T * D * sizeof(float));
+	return m->blocks.out;
+}
+
+void usj_vit_backward(usj_vit *m, usj_params *ps, const float *dout)
+{
+	if (m->c.cls_token || m->c.learned_pos)
+		usj_die(USJ_EFAIL, "training a ViT with a CLS token or a learned positional embedding is not supported");
+	int B = m->B, T = m->T, D = m->c.blocks.dim;
+	blocks_backward(&m->blocks, ps, dout, B, T);
+	/* emb = patches W^T + b, plus fixed positions */
+	usj_matmul_backward(NULL, usj_param_g(ps, m->first), usj_param_g(ps, m->first + 1), m->blocks.dres,
+	                    m->patches, usj_param_w(ps, m->first), (int64_t)B * T, m->PP, D);
+}
+
+/* ---- the predictor ---- */
+
+enum { PRED_EMBED_W, PRED_EMBED_B, PRED_MASK };
+
+void usj_pred_register(usj_pred *m, const usj_pred_config *c, int grid, usj_params *ps)
+{
+	memset(m, 0, sizeof *m);
+	m->c = *c;
+	int64_t Dp = c->blocks.dim, D = c->in_dim, Do = c->out_dim;
+	if (Dp % c->blocks.heads || Dp % 4)
+		usj_die(USJ_EDATA, "the predictor's width %lld must be a multiple of 4 and of its heads %d",
+		        (long long)Dp, c->blocks.heads);
+	m->G = grid;
+	m->N = grid * grid;
+	int64_t embed[2] = {Dp, D}, tok[3] = {1, 1, Dp}, proj[2] = {Do, Dp};
+	m->first = usj_params_add(ps, "predictor_embed.weight", 2, embed, 1);
+	usj_params_add(ps, "predictor_embed.bias", 1, &Dp, 0);
+	usj_params_add(ps, "mask_token", 3, tok, 0);
+	blocks_register(&m->blocks, &c->blocks, "predictor_blocks", "predictor_norm", ps);
+	usj_params_add(ps, "predictor_proj.weight", 2, proj, 1);
+	usj_params_add(ps, "predictor_proj.bias", 1, &Do, 0);
+	m->pos = xmalloc_aligned((size_t)m->N * Dp * sizeof(float));
+	usj_sincos_2d(m->pos, grid, (int)Dp);
+}
+
+static int pred_proj(const usj_pred *m) { return norm_index(&m->blocks) + 2; }
+
+void usj_pred_init(usj_pred *m, usj_params *ps, usj_rng *rng)
+{
+	for (int i = PRED_EMBED_W; i <= PRED_MASK; i += 2) {
+		usj_param *p = &ps->p[m->first + i];
+		normal02(ps->w + p->offset, p->count, rng);
+	}
+	blocks_init(&m->blocks, ps, rng);
+	usj_param *p = &ps->p[pred_proj(m)];
+	normal02(ps->w + p->offset, p->count, rng);
+}
+
+/* pred_free_buffers: what usj_pred_reserve allocates */
+static void pred_free_buffers(usj_pred *m)
+{
+	void *bufs[] = {m->ctx_in, m->ctx_idx, m->tgt_idx, m->tgt, m->out, m->dtgt, m->dln};
+	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+		free(bufs[i]);
+}
+
+void usj_pred_reserve(usj_pred *m, int B, int Tc, int Tt)
+{
+	blocks_reserve(&m->blocks, B, Tc + Tt);
+	if (m->ctx_in && B == m->B && Tc == m->Tc && Tt == m->Tt)
+		return;
+	pred_free_buffers(m);
+	int64_t D = m->c.in_dim, Dp = m->c.blocks.dim, Do = m->c.out_dim;
+	m->ctx_in = xmalloc_aligned((size_t)B * Tc * D * sizeof(float));
+	m->ctx_idx = xmalloc((size_t)B * Tc * sizeof(int32_t));
+	m->tgt_idx = xmalloc((size_t)B * Tt * sizeof(int32_t));
+	m->tgt = xmalloc_aligned((size_t)B * Tt * Dp * sizeof(float));
+	m->out = xmalloc_aligned((size_t)B * Tt * Do * sizeof(float));
+	m->dtgt = xmalloc_aligned((size_t)B * Tt * Dp * sizeof(float));
+	m->dln = xmalloc_aligned((size_t)B * (Tc + Tt) * Dp * sizeof(float));
+	m->B = B;
+	m->Tc = Tc;
+	m->Tt = Tt;
+}
+
+void usj_pred_free(usj_pred *m)
+{
+	free(m->pos);
+	free(m->blocks.acts);
+	free(m->blocks.grads);
+	pred_free_buffers(m);
+	memset(m, 0, sizeof *m);
+}
+
+const float *usj_pred_forward(usj_pred *m, const usj_params *ps, const float *ctx, const int32_t *ctx_idx,
+                              const int32_t *tgt_idx, int B, int Tc, int Tt)
+{
+	usj_pred_reserve(m, B, Tc, Tt);
+	int D = m->c.in_dim, Dp = m->c.blocks.dim, Do = m->c.out_dim, T = Tc + Tt;
+	memcpy(m->ctx_in, ctx, (size_t)B * Tc * D * sizeof(float));
+	memcpy(m->ctx_idx, ctx_idx, (size_t)B * Tc * sizeof(int32_t));
+	memcpy(m->tgt_idx, tgt_idx, (size_t)B * Tt * sizeof(int32_t));
+	/* the sequence (B, T, Dp): embedded context tokens, then one mask token a
+	 * target, each with its position */
+	float *seq = m->blocks.res, *emb = m->dln; // seq (B, T, Dp), emb (B, Tc, Dp)
+	usj_matmul_forward(emb, ctx, usj_param_w(ps, m->first), usj_param_w(ps, m->first + 1), (int64_t)B * Tc, D,
+	                   Dp);
+	const float *mask = usj_param_w(ps, m->first + PRED_MASK);
+	for (int b = 0; b < B; b++)
+		for (int t = 0; t < T; t++) {
+			int ctx_row = t < Tc;
+			int g = ctx_row ? ctx_idx[(int64_t)b * Tc + t] : tgt_idx[(int64_t)b * Tt + t - Tc];
+			const float *x = ctx_row ? emb + ((int64_t)b * Tc + t) * Dp : mask, *pos = m->pos + (int64_t)g * Dp;
+			float *o = seq + ((int64_t)b * T + t) * Dp;
+			for (int i = 0; i < Dp; i++)
+				o[i] = x[i] + pos[i];
+		}
+	blocks_forward(&m->blocks, ps, B, T);
+	for (int b = 0; b < B; b++)
+		memcpy(m->tgt + (int64_t)b * Tt * Dp, m->blocks.out + ((int64_t)b * T + Tc) * Dp,
+		       (size_t)Tt * Dp * sizeof(float));
+	int proj = pred_proj(m);
+	usj_matmul_forward(m->out, m->tgt, usj_param_w(ps, proj), usj_param_w(ps, proj + 1), (int64_t)B * Tt, Dp, Do);
+	return m->out;
+}
+
+void usj_pred_backward(usj_pred *m, usj_params *ps, const float *dpred, float *dctx)
+{
+	int B = m->B, Tc = m->Tc, Tt = m->Tt, T = Tc + Tt, D = m->c.in_dim, Dp = m->c.blocks.dim, Do = m->c.out_dim;
+	int proj = pred_proj(m);
+	memset(m->dtgt, 0, (size_t)B * Tt * Dp * sizeof(float));
+	usj_matmul_backward(m->dtgt, usj_param_g(ps, proj), usj_param_g(ps, proj + 1), dpred, m->tgt,
+	                    usj_param_w(ps, proj), (int64_t)B * Tt, Dp, Do);
+	/* only the target rows of the final norm's output were used */
+	memset(m->dln, 0, (size_t)B * T * Dp * sizeof(float));
+	for (int b = 0; b < B; b++)
+		memcpy(m->dln + ((int64_t)b * T + Tc) * Dp, m->dtgt + (int64_t)b * Tt * Dp, (size_t)Tt * Dp * sizeof(float));
+	blocks_backward(&m->blocks, ps, m->dln, B, T);
+	/* seq = [context embedding, mask token] + positions */
+	float *dmask = usj_param_g(ps, m->first + PRED_MASK), *demb = m->dln; // demb (B, Tc, Dp)
+	for (int b = 0; b < B; b++) {
+		for (int t = 0; t < Tc; t++)
+			memcpy(demb + ((int64_t)b * Tc + t) * Dp, m->blocks.dres + ((int64_t)b * T + t) * Dp,
+			       (size_t)Dp * sizeof(float));
+		for (int t = Tc; t < T; t++) {
+			const float *d = m->blocks.dres + ((int64_t)b * T + t) * Dp;
+			for (int i = 0; i < Dp; i++)
+				dmask[i] += d[i];
+		}
+	}
+	memset(dctx, 0, (size_t)B * Tc * D * sizeof(float));
+	usj_matmul_backward(dctx, usj_param_g(ps, m->first), usj_param_g(ps, m->first + 1), demb, m->ctx_in,
+	                    usj_param_w(ps, m->first), (int64_t)B * Tc, D, Dp);
+}

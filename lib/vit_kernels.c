@@ -1,0 +1,410 @@
+/* vit_kernels.c: ViT kernels as flat loops and single-threaded sgemm calls,
+ * each cut over the pool by rows, channels or (image, head) pairs so that no
+ * output element is written by two threads. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "mem.h"
+#include "pool.h"
+#include "vit_kernels.h"
+
+/* ---- layernorm ---- */
+
+typedef struct ln_args {
+	float *out, *mean, *rstd, *dinp, *dweight, *dbias;
+	const float *inp, *weight, *bias, *dout;
+	int C;
+	int64_t N;
+	float eps;
+} ln_args;
+
+static void ln_forward_rows(void *ctx, int64_t r0, int64_t r1)
+{
+	ln_args *a = ctx;
+	int C = a->C;
+	for (int64_t r = r0; r < r1; r++) {
+		const float *x = a->inp + r * C; // x (C)
+		float *o = a->out + r * C;       // o (C)
+		float m = 0.0f;
+		for (int i = 0; i < C; i++)
+			m += x[i];
+		m /= C;
+		float v = 0.0f;
+		for (int i = 0; i < C; i++)
+			v += (x[i] - m) * (x[i] - m);
+		v /= C;
+		float s = 1.0f / sqrtf(v + a->eps);
+		for (int i = 0; i < C; i++) {
+			float n = (x[i] - m) * s;
+			o[i] = a->weight ? n * a->weight[i] + a->bias[i] : n;
+		}
+		a->mean[r] = m;
+		a->rstd[r] = s;
+	}
+}
+
+void usj_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                           const float *bias, int64_t N, int C, float eps)
+{
+	ln_args a = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight, .bias = bias,
+	             .C = C, .N = N, .eps = eps};
+	usj_pool_for(N, 1, ln_forward_rows, &a);
+}
+
+static void ln_backward_rows(void *ctx, int64_t r0, int64_t r1)
+{
+	ln_args *a = ctx;
+	int C = a->C;
+	for (int64_t r = r0; r < r1; r++) {
+		const float *x = a->inp + r * C, *dy = a->dout + r * C; // x, dy (C)
+		float *dx = a->dinp + r * C;                           // dx (C)
+		float m = a->mean[r], s = a->rstd[r];
+		/* dnorm = dy * weight; dx = s (dnorm - mean(dnorm) - norm mean(dnorm norm)) */
+		float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
+		for (int i = 0; i < C; i++) {
+			float n = (x[i] - m) * s, dn = a->weight ? dy[i] * a->weight[i] : dy[i];
+			dnorm_mean += dn;
+			dnorm_norm_mean += dn * n;
+		}
+		dnorm_mean /= C;
+		dnorm_norm_mean /= C;
+		for (int i = 0; i < C; i++) {
+			float n = (x[i] - m) * s, dn = a->weight ? dy[i] * a->weight[i] : dy[i];
+			dx[i] += s * (dn - dnorm_mean - n * dnorm_norm_mean);
+		}
+	}
+}
+
+static void ln_backward_channels(void *ctx, int64_t c0, int64_t c1)
+{
+	ln_args *a = ctx;
+	int C = a->C;
+	for (int64_t r = 0; r < a->N; r++) {
+		const float *x = a->inp + r * C, *dy = a->dout + r * C;
+		float m = a->mean[r], s = a->rstd[r];
+		for (int64_t i = c0; i < c1; i++) {
+			a->dweight[i] += (x[i] - m) * s * dy[i]; // out = norm * weight + bias
+			a->dbias[i] += dy[i];
+		}
+	}
+}
+
+void usj_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, const float *mean, const float *rstd, int64_t N, int C)
+{
+	ln_args a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .inp = inp, .weight = weight,
+	             .mean = (float *)mean, .rstd = (float *)rstd, .C = C, .N = N};
+	usj_pool_for(N, 1, ln_backward_rows, &a);
+	if (dweight)
+		usj_pool_for(C, 16, ln_backward_channels, &a);
+}
+
+/* ---- matmul ---- */
+
+typedef struct mm_args {
+	float *out, *dinp, *dweight, *dbias;
+	const float *inp, *weight, *bias, *dout;
+	int64_t N;
+	int C, OC;
+} mm_args;
+
+static void mm_forward_rows(void *ctx, int64_t r0, int64_t r1)
+{
+	mm_args *a = ctx;
+	float *out = a->out + r0 * a->OC; // out (r1 - r0, OC)
+	for (int64_t r = r0; r < r1; r++)
+		if (a->bias)
+			memcpy(a->out + r * a->OC, a->bias, (size_t)a->OC * sizeof(float));
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), a->OC, a->C, 1.0f, a->inp + r0 * a->C,
+	            a->C, a->weight, a->C, a->bias ? 1.0f : 0.0f, out, a->OC);
+}
+
+void usj_matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int64_t N, int C,
+                        int OC)
+{
+	mm_args a = {.out = out, .inp = inp, .weight = weight, .bias = bias, .N = N, .C = C, .OC = OC};
+	usj_pool_for(N, 16, mm_forward_rows, &a);
+}
+
+void usj_matmul_forward_naive(float *out, const float *inp, const float *weight, const float *bias, int64_t N,
+                              int C, int OC)
+{
+	for (int64_t r = 0; r < N; r++)
+		for (int o = 0; o < OC; o++) {
+			float acc = bias ? bias[o] : 0.0f;
+			for (int i = 0; i < C; i++)
+				acc += inp[r * C + i] * weight[(int64_t)o * C + i];
+			out[r * OC + o] = acc;
+		}
+}
+
+static void mm_backward_rows(void *ctx, int64_t r0, int64_t r1)
+{
+	mm_args *a = ctx;
+	/* dinp (rows, C) += dout (rows, OC) weight (OC, C) */
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), a->C, a->OC, 1.0f,
+	            a->dout + r0 * a->OC, a->OC, a->weight, a->C, 1.0f, a->dinp + r0 * a->C, a->C);
+}
+
+static void mm_backward_outputs(void *ctx, int64_t o0, int64_t o1)
+{
+	mm_args *a = ctx;
+	if (a->dweight) /* dweight (o1 - o0, C) += dout[:, o0:o1]^T inp (N, C) */
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(o1 - o0), a->C, (int)a->N, 1.0f, a->dout + o0,
+		            a->OC, a->inp, a->C, 1.0f, a->dweight + o0 * a->C, a->C);
+	if (a->dbias)
+		for (int64_t r = 0; r < a->N; r++) {
+			const float *dy = a->dout + r * a->OC;
+			for (int64_t o = o0; o < o1; o++)
+				a->dbias[o] += dy[o];
+		}
+}
+
+void usj_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                         const float *weight, int64_t N, int C, int OC)
+{
+	mm_args a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .inp = inp, .weight = weight,
+	             .N = N, .C = C, .OC = OC};
+	if (dinp)
+		usj_pool_for(N, 16, mm_backward_rows, &a);
+	if (dweight || dbias)
+		usj_pool_for(OC, 16, mm_backward_outputs, &a);
+}
+
+/* ---- attention ---- */
+
+typedef struct att_args {
+	float *out, *att, *dqkv, *scratch;
+	const float *qkv, *dout, *att_in;
+	int B, T, C, NH;
+} att_args;
+
+static void att_forward_heads(void *ctx, int64_t p0, int64_t p1)
+{
+	att_args *a = ctx;
+	int T = a->T, C = a->C, hs = C / a->NH;
+	float scale = 1.0f / sqrtf((float)hs);
+	for (int64_t p = p0; p < p1; p++) {
+		int b = (int)(p / a->NH), h = (int)(p % a->NH);
+		const float *q = a->qkv + (int64_t)b * T * 3 * C + h * hs; // q (T, hs), row stride 3C
+		const float *k = q + C, *v = q + 2 * C;
+		float *att = a->att + p * T * T; // att (T, T)
+		float *out = a->out + (int64_t)b * T * C + h * hs; // out (T, hs), row stride C
+		/* att = softmax(q k^T / sqrt(hs)) row by row */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, 3 * C, k, 3 * C, 0.0f, att, T);
+		for (int t = 0; t < T; t++) {
+			float *row = att + (int64_t)t * T, mx = row[0], sum = 0.0f;
+			for (int u = 1; u < T; u++)
+				mx = row[u] > mx ? row[u] : mx;
+			for (int u = 0; u < T; u++) {
+				row[u] = expf(row[u] - mx);
+				sum += row[u];
+			}
+			for (int u = 0; u < T; u++)
+				row[u] /= sum;
+		}
+		/* out = att v */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, att, T, v, 3 * C, 0.0f, out, C);
+	}
+}
+
+void usj_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH)
+{
+	att_args a = {.out = out, .att = att, .qkv = qkv, .B = B, .T = T, .C = C, .NH = NH};
+	usj_pool_for((int64_t)B * NH, 1, att_forward_heads, &a);
+}
+
+void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B, int T, int C, int NH)
+{
+	int hs = C / NH;
+	float scale = 1.0f / sqrtf((float)hs);
+	for (int b = 0; b < B; b++)
+		for (int h = 0; h < NH; h++)
+			for (int t = 0; t < T; t++) {
+				const float *q = qkv + ((int64_t)b * T + t) * 3 * C + h * hs;
+				float *row = att + (((int64_t)b * NH + h) * T + t) * T, mx = -INFINITY, sum = 0.0f;
+				for (int u = 0; u < T; u++) {
+					const float *k = qkv + ((int64_t)b * T + u) * 3 * C + C + h * hs;
+					float s = 0.0f;
+					for (int i = 0; i < hs; i++)
+						s += q[i] * k[i];
+					row[u] = s * scale;
+					mx = row[u] > mx ? row[u] : mx;
+				}
+				for (int u = 0; u < T; u++) {
+					row[u] = expf(row[u] - mx);
+					sum += row[u];
+				}
+				float *o = out + ((int64_t)b * T + t) * C + h * hs;
+				for (int i = 0; i < hs; i++)
+					o[i] = 0.0f;
+				for (int u = 0; u < T; u++) {
+					row[u] /= sum;
+					const float *v = qkv + ((int64_t)b * T + u) * 3 * C + 2 * C + h * hs;
+					for (int i = 0; i < hs; i++)
+						o[i] += row[u] * v[i];
+				}
+			}
+}
+
+static void att_backward_heads(void *ctx, int64_t p0, int64_t p1)
+{
+	att_args *a = ctx;
+	int T = a->T, C = a->C, hs = C / a->NH;
+	float scale = 1.0f / sqrtf((float)hs);
+	for (int64_t p = p0; p < p1; p++) {
+		int b = (int)(p / a->NH), h = (int)(p % a->NH);
+		int64_t base = (int64_t)b * T * 3 * C + h * hs;
+		const float *q = a->qkv + base, *k = q + C, *v = q + 2 * C; // (T, hs), row stride 3C
+		float *dq = a->dqkv + base, *dk = dq + C, *dv = dq + 2 * C;
+		const float *att = a->att_in + p * T * T;                    // att (T, T)
+		const float *dout = a->dout + (int64_t)b * T * C + h * hs;  // dout (T, hs), row stride C
+		float *datt = a->scratch + p * T * T;                       // datt (T, T)
+		/* out = att v: dv += att^T dout, datt = dout v^T */
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att, T, dout, C, 1.0f, dv, 3 * C);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout, C, v, 3 * C, 0.0f, datt, T);
+		/* att = softmax(s): ds = att (datt - sum_u att datt) */
+		for (int t = 0; t < T; t++) {
+			const float *ar = att + (int64_t)t * T;
+			float *dr = datt + (int64_t)t * T, dot = 0.0f;
+			for (int u = 0; u < T; u++)
+				dot += ar[u] * dr[u];
+			for (int u = 0; u < T; u++)
+				dr[u] = ar[u] * (dr[u] - dot);
+		}
+		/* s = q k^T scale: dq += ds k scale, dk += ds^T q scale */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, datt, T, k, 3 * C, 1.0f, dq, 3 * C);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, datt, T, q, 3 * C, 1.0f, dk, 3 * C);
+	}
+}
+
+void usj_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
+                            int B, int T, int C, int NH)
+{
+	att_args a = {.dqkv = dqkv, .scratch = scratch, .dout = dout, .qkv = qkv, .att_in = att, .B = B, .T = T,
+	              .C = C, .NH = NH};
+	usj_pool_for((int64_t)B * NH, 1, att_backward_heads, &a);
+}
+
+/* ---- elementwise ---- */
+
+typedef struct ew_args {
+	float *out;
+	const float *a, *b, *c;
+} ew_args;
+
+static void gelu_forward_range(void *ctx, int64_t i0, int64_t i1)
+{
+	ew_args *e = ctx;
+	for (int64_t i = i0; i < i1; i++) {
+		float x = e->a[i];
+		e->out[i] = 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
+	}
+}
+
+void usj_gelu_forward(float *out, const float *inp, int64_t N)
+{
+	ew_args e = {.out = out, .a = inp};
+	usj_pool_for(N, 256, gelu_forward_range, &e);
+}
+
+static void gelu_backward_range(void *ctx, int64_t i0, int64_t i1)
+{
+	ew_args *e = ctx;
+	for (int64_t i = i0; i < i1; i++) {
+		/* out = x Phi(x): dx = dout (Phi(x) + x phi(x)) */
+		float x = e->a[i];
+		float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
+		float pdf = expf(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
+		e->out[i] += e->b[i] * (cdf + x * pdf);
+	}
+}
+
+void usj_gelu_backward(float *dinp, const float *inp, const float *dout, int64_t N)
+{
+	ew_args e = {.out = dinp, .a = inp, .b = dout};
+	usj_pool_for(N, 256, gelu_backward_range, &e);
+}
+
+static void add_range(void *ctx, int64_t i0, int64_t i1)
+{
+	ew_args *e = ctx;
+	for (int64_t i = i0; i < i1; i++)
+		e->out[i] = e->a[i] + e->b[i];
+}
+
+void usj_residual_forward(float *out, const float *a, const float *b, int64_t N)
+{
+	ew_args e = {.out = out, .a = a, .b = b};
+	usj_pool_for(N, 256, add_range, &e);
+}
+
+/* ---- losses ---- */
+
+typedef struct loss_args {
+	enum usj_loss kind;
+	const float *pred, *target;
+	float *dpred;
+	float beta;
+	int64_t N;
+	double partial[64];
+	int64_t chunk;
+} loss_args;
+
+static double loss_of(enum usj_loss kind, float d, float beta)
+{
+	float m = fabsf(d);
+	switch (kind) {
+	case USJ_LOSS_SMOOTH_L1: return m < beta ? 0.5 * d * d / beta : m - 0.5 * beta;
+	case USJ_LOSS_L1: return m;
+	default: return (double)d * d;
+	}
+}
+
+static void loss_chunks(void *ctx, int64_t c0, int64_t c1)
+{
+	loss_args *a = ctx;
+	for (int64_t c = c0; c < c1; c++) {
+		int64_t i1 = (c + 1) * a->chunk < a->N ? (c + 1) * a->chunk : a->N;
+		double s = 0.0;
+		for (int64_t i = c * a->chunk; i < i1; i++)
+			s += loss_of(a->kind, a->pred[i] - a->target[i], a->beta);
+		a->partial[c] = s;
+	}
+}
+
+double usj_loss_forward(enum usj_loss kind, const float *pred, const float *target, int64_t N, float beta)
+{
+	/* fixed chunks summed in order: the same bits for any thread count */
+	loss_args a = {.kind = kind, .pred = pred, .target = target, .beta = beta, .N = N};
+	a.chunk = (N + 63) / 64 > 0 ? (N + 63) / 64 : 1;
+	int64_t chunks = (N + a.chunk - 1) / a.chunk;
+	usj_pool_for(chunks, 1, loss_chunks, &a);
+	double sum = 0.0;
+	for (int64_t c = 0; c < chunks; c++)
+		sum += a.partial[c];
+	return N ? sum / N : 0.0;
+}
+
+static void loss_grad_range(void *ctx, int64_t i0, int64_t i1)
+{
+	loss_args *a = ctx;
+	float inv = 1.0f / (float)a->N;
+	for (int64_t i = i0; i < i1; i++) {
+		float d = a->pred[i] - a->target[i], g;
+		switch (a->kind) {
+		case USJ_LOSS_SMOOTH_L1: g = fabsf(d) < a->beta ? d / a->beta : (d > 0) - (d < 0); break;
+		case USJ_LOSS_L1: g = (float)((d > 0) - (d < 0)); break;
+		default: g = 2.0f * d; break;
+		}
+		a->dpred[i] = g * inv;
+	}
+}
+
+void usj_loss_backward(float *dpred, enum usj_loss kind, const float *pred, const float *target, int64_t N,
+                       float beta)
+{
+	loss_args a = {.kind = kind, .pred = pred, .target = target, .dpred = dpred, .beta = beta, .N = N};
+	usj_pool_for(N, 256, loss_grad_range, &a);
+}
