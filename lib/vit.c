@@ -346,7 +346,7 @@ void usj_pred_register(usj_pred *m, const usj_pred_config *c, int grid, usj_para
 	int64_t embed[2] = {Dp, D}, tok[3] = {1, 1, Dp}, proj[2] = {Do, Dp};
 	m->first = usj_params_add(ps, "predictor_embed.weight", 2, embed, 1);
 	usj_params_add(ps, "predictor_embed.bias", 1, &Dp, 0);
-	usj_params_add(ps, "mask_token", 3, tok, 0);
+	usj_params_add(ps, "mask_token", 3, tok, 1); /* decayed, as in I-JEPA: not 1-D */
 	blocks_register(&m->blocks, &c->blocks, "predictor_blocks", "predictor_norm", ps);
 	usj_params_add(ps, "predictor_proj.weight", 2, proj, 1);
 	usj_params_add(ps, "predictor_proj.bias", 1, &Do, 0);
