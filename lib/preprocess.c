@@ -101,28 +101,35 @@ static void to_bytes(const float *grey, size_t n, double low, double high, uint8
 	}
 }
 
-void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_prep_opts *o,
-                    uint8_t *image, uint8_t *region, usj_prep_stats *st)
-{
-	int w = img->width, size = o->size;
-	fit f = fit_frame(w, img->height, size, o->fit);
-	size_t fitted_n = (size_t)f.dst_w * f.dst_h;
-	*st = (usj_prep_stats){.low = 0, .high = 1};
+/* grey_rows: the window of a frame's grey, a row at a time (usj_row_fn) */
+typedef struct grey_rows {
+	const usj_grey8 *g;
+	const fit *f;
+} grey_rows;
 
-	/* 1, 2: grey at native resolution, coloured annotations inpainted */
-	float *own_grey = NULL;
-	const float *grey = img->pix;
-	if (img->channels == 3) {
-		own_grey = xmalloc_aligned((size_t)w * img->height * sizeof *own_grey);
-		usj_grey_from_rgb(img, o, own_grey, st);
-		grey = own_grey;
-	}
+static void window_row(void *ctx, int y, float *row)
+{
+	const grey_rows *r = ctx;
+	usj_grey8_row(r->g, r->f->src_y + y, r->f->src_x, r->f->src_w, row);
+}
+
+/* from_grey: steps 3 to 6 from the frame's grey after steps 1 and 2, fitted
+ * as f: grey (h, w) if not NULL, else made a row at a time from rows */
+static void from_grey(const fit *fp, const float *grey, int w, grey_rows *rows,
+                      const usj_image *scan_mask, const usj_prep_opts *o, uint8_t *image,
+                      uint8_t *region, usj_prep_stats *st)
+{
+	int size = o->size;
+	fit f = *fp;
+	size_t fitted_n = (size_t)f.dst_w * f.dst_h;
 
 	/* 3: the window -> the fitted rectangle (dst_h, dst_w) */
 	usj_resizer *rs = usj_resizer_new(f.src_w, f.src_h, f.dst_w, f.dst_h);
 	float *fitted = xmalloc_aligned(fitted_n * sizeof *fitted);
-	usj_resize(rs, grey + (size_t)f.src_y * w + f.src_x, (size_t)w, fitted);
-	free(own_grey);
+	if (grey)
+		usj_resize(rs, grey + (size_t)f.src_y * w + f.src_x, (size_t)w, fitted);
+	else
+		usj_resize_rows(rs, window_row, rows, fitted);
 
 	/* 4: the region inside the fitted rectangle (the padding never is) */
 	uint8_t *inside = xmalloc(fitted_n);
@@ -171,4 +178,48 @@ void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_
 	}
 	free(fitted);
 	free(inside);
+}
+
+void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_prep_opts *o,
+                    uint8_t *image, uint8_t *region, usj_prep_stats *st)
+{
+	int w = img->width, h = img->height;
+	fit f = fit_frame(w, h, o->size, o->fit);
+	*st = (usj_prep_stats){.low = 0, .high = 1};
+	/* 1, 2: grey at native resolution, coloured annotations inpainted */
+	if (img->channels == 1) {
+		from_grey(&f, img->pix, w, NULL, scan_mask, o, image, region, st);
+		return;
+	}
+	float *grey = xmalloc_aligned((size_t)w * h * sizeof *grey);
+	usj_grey_from_rgb(img, o, grey, st);
+	from_grey(&f, grey, w, NULL, scan_mask, o, image, region, st);
+	free(grey);
+}
+
+void usj_preprocess_native(const usj_native *n, const usj_image *scan_mask, const usj_prep_opts *o,
+                           uint8_t *image, uint8_t *region, usj_prep_stats *st)
+{
+	const usj_samples *s = &n->s;
+	if (s->bytes != 1 || s->maxval != 255 || s->alpha || s->complement) {
+		usj_image img;
+		usj_native_to_image(n, &img);
+		usj_preprocess(&img, scan_mask, o, image, region, st);
+		usj_image_free(&img);
+		return;
+	}
+	int w = n->width, h = n->height;
+	fit f = fit_frame(w, h, o->size, o->fit);
+	*st = (usj_prep_stats){.low = 0, .high = 1};
+	usj_grey8 *g = usj_grey8_new(s, w, h, o);
+	if (usj_grey8_coloured(g)) { /* inpainting wants the whole frame */
+		float *grey = xmalloc_aligned((size_t)w * h * sizeof *grey);
+		usj_grey8_plane(g, o, grey, st);
+		from_grey(&f, grey, w, NULL, scan_mask, o, image, region, st);
+		free(grey);
+	} else {
+		grey_rows rows = {g, &f};
+		from_grey(&f, NULL, w, &rows, scan_mask, o, image, region, st);
+	}
+	usj_grey8_free(g);
 }

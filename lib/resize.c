@@ -23,6 +23,10 @@ typedef struct axis {
 struct usj_resizer {
 	axis rows, cols;
 	float *between; /* (out_h, in_w): rows resampled, columns not yet */
+	/* input rows made on demand (usj_resize_rows): row y in slot y % rows.stride,
+	 * which holds all that one output row needs */
+	float *ring;    /* (rows.stride, in_w) */
+	int *ring_row;  /* (rows.stride): the row in each slot, -1: none */
 };
 
 static float *weight_at(const axis *a, int i, int t)
@@ -104,6 +108,8 @@ usj_resizer *usj_resizer_new(int in_w, int in_h, int out_w, int out_h)
 	axis_init(&r->rows, in_h, out_h);
 	axis_init(&r->cols, in_w, out_w);
 	r->between = xmalloc_aligned((size_t)out_h * in_w * sizeof *r->between);
+	r->ring = xmalloc_aligned((size_t)r->rows.stride * in_w * sizeof *r->ring);
+	r->ring_row = xmalloc((size_t)r->rows.stride * sizeof *r->ring_row);
 	return r;
 }
 
@@ -117,7 +123,28 @@ static void add_scaled(float *d, const float *s, float w, size_t n)
 		d[x] += w * s[x];
 }
 
-void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
+/* source: the input plane, or how to make its rows */
+typedef struct source {
+	const float *plane; /* (in_h, stride), or NULL */
+	size_t stride;
+	usj_row_fn make;
+	void *ctx;
+} source;
+
+static const float *input_row(usj_resizer *r, const source *s, int y)
+{
+	if (s->plane)
+		return s->plane + (size_t)y * s->stride;
+	int slot = y % r->rows.stride;
+	float *row = r->ring + (size_t)slot * r->cols.in;
+	if (r->ring_row[slot] != y) {
+		s->make(s->ctx, y, row);
+		r->ring_row[slot] = y;
+	}
+	return row;
+}
+
+static void resize(usj_resizer *r, const source *s, float *dst)
 {
 	const axis *ra = &r->rows, *ca = &r->cols;
 	size_t in_w = (size_t)ca->in;
@@ -129,7 +156,7 @@ void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
 		for (int t = 0; t < ra->stride; t++) {
 			float w = *weight_at(ra, i, t);
 			if (w != 0)
-				add_scaled(row, src + (size_t)(ra->first[i] + t) * src_stride, w, in_w);
+				add_scaled(row, input_row(r, s, ra->first[i] + t), w, in_w);
 		}
 	}
 	/* between (out_h, in_w) -> dst (out_h, out_w): 4 outputs at a time, each
@@ -153,10 +180,26 @@ void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
 	}
 }
 
+void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
+{
+	source s = {.plane = src, .stride = src_stride};
+	resize(r, &s, dst);
+}
+
+void usj_resize_rows(usj_resizer *r, usj_row_fn make, void *ctx, float *dst)
+{
+	source s = {.make = make, .ctx = ctx};
+	for (int k = 0; k < r->rows.stride; k++)
+		r->ring_row[k] = -1;
+	resize(r, &s, dst);
+}
+
 void usj_resizer_free(usj_resizer *r)
 {
 	axis_free(&r->rows);
 	axis_free(&r->cols);
 	free(r->between);
+	free(r->ring);
+	free(r->ring_row);
 	free(r);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "image.h"
 #include "mem.h"
 #include "percentile.h"
 #include "preprocess.h"
@@ -540,6 +541,116 @@ static void scan_mask_replaces_detection(void)
 	free(mask.pix);
 }
 
+/* rows_of_plane: usj_row_fn over a plane whose rows are stride floats apart */
+typedef struct plane_rows { const float *v; int w, stride, made; } plane_rows;
+
+static void plane_row(void *ctx, int y, float *row)
+{
+	plane_rows *p = ctx;
+	memcpy(row, p->v + (size_t)y * p->stride, (size_t)p->w * sizeof *row);
+	p->made++;
+}
+
+static void resize_rows_is_resize(void)
+{
+	/* shrinking by a lot, a little, and growing; a stride wider than the window */
+	static const int sizes[][4] = {{97, 83, 10, 9}, {50, 41, 37, 30}, {13, 7, 40, 29}, {64, 64, 64, 64}};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		int iw = sizes[k][0], ih = sizes[k][1], ow = sizes[k][2], oh = sizes[k][3], stride = iw + 3;
+		float *src = malloc((size_t)ih * stride * sizeof *src);
+		float *a = malloc((size_t)ow * oh * sizeof *a), *b = malloc((size_t)ow * oh * sizeof *b);
+		for (int i = 0; i < ih * stride; i++)
+			src[i] = (float)uniform();
+		usj_resizer *r = usj_resizer_new(iw, ih, ow, oh);
+		usj_resize(r, src, (size_t)stride, a);
+		plane_rows p = {src, iw, stride, 0};
+		usj_resize_rows(r, plane_row, &p, b);
+		CHECK(memcmp(a, b, (size_t)ow * oh * sizeof *a) == 0);
+		CHECK(p.made <= ih); /* every row made once */
+		usj_resize_rows(r, plane_row, &p, b); /* the resizer forgets the rows between planes */
+		CHECK(memcmp(a, b, (size_t)ow * oh * sizeof *a) == 0 && p.made > ih);
+		usj_resizer_free(r);
+		free(src);
+		free(a);
+		free(b);
+	}
+}
+
+/* native8: a w x h frame of 8-bit samples, step a pixel (1: grey; 3, 4:
+ * RGB and a spare byte), ultrasound-like: a bright noisy square on black,
+ * nearly neutral (JPEG chroma noise), coloured pixels in n_marks small
+ * crosses and a colour box of box x box pixels */
+static usj_native native8(int w, int h, int step, int n_marks, int box)
+{
+	size_t stride = (size_t)w * step + 5; /* rows need not be packed */
+	uint8_t *v = xmalloc(stride * h);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint8_t *p = v + y * stride + (size_t)x * step;
+			int inside = x > w / 5 && x < 4 * w / 5 && y > h / 6 && y < 5 * h / 6;
+			int base = inside ? 40 + (int)(180 * uniform()) : (int)(3 * uniform());
+			for (int c = 0; c < step; c++)
+				p[c] = (uint8_t)(c < 3 && uniform() < 0.3 ? base + (int)(5 * uniform()) : base);
+		}
+	for (int m = 0; step >= 3 && m < n_marks; m++) {
+		int cx = 3 + (int)((w - 6) * uniform()), cy = 3 + (int)((h - 6) * uniform());
+		for (int k = -2; k <= 2; k++) {
+			uint8_t *a = v + (size_t)(cy + k) * stride + (size_t)cx * step;
+			uint8_t *b = v + (size_t)cy * stride + (size_t)(cx + k) * step;
+			a[0] = b[0] = 250;
+			a[1] = b[1] = 250;
+			a[2] = b[2] = (uint8_t)(k & 1 ? 30 : 199); /* 250 - 199 = 51: the edge of 0.2 */
+		}
+	}
+	for (int y = h / 3; step >= 3 && y < h / 3 + box; y++)
+		for (int x = w / 3; x < w / 3 + box; x++) {
+			uint8_t *p = v + (size_t)y * stride + (size_t)x * step;
+			p[0] = (uint8_t)(200 * uniform());
+			p[1] = 20;
+			p[2] = (uint8_t)(255 - p[0]);
+		}
+	usj_native n = {.width = w, .height = h, .own = {v}};
+	n.s = (usj_samples){.data = v, .stride = stride, .per_pixel = step, .colour = step >= 3, .bytes = 1, .maxval = 255};
+	return n;
+}
+
+static void native_is_float_path(void)
+{
+	/* w, h, step, marks, box: grey, RGB and RGBX; none, a few and many
+	 * coloured pixels; shrinking and growing */
+	static const int frames[][5] = {
+		{301, 233, 3, 0, 0}, {301, 233, 3, 4, 0}, {301, 233, 3, 0, 70}, {240, 320, 4, 3, 0},
+		{257, 190, 1, 0, 0}, {90, 61, 3, 2, 0}, {90, 61, 1, 0, 0}, {224, 224, 3, 0, 0},
+	};
+	static const enum usj_fit fits[] = {USJ_FIT_PAD, USJ_FIT_CROP, USJ_FIT_STRETCH};
+	enum { S = 128 };
+	for (size_t k = 0; k < sizeof frames / sizeof frames[0]; k++)
+		for (int ft = 0; ft < 3; ft++) {
+			const int *d = frames[k];
+			usj_native n = native8(d[0], d[1], d[2], d[3], d[4]);
+			usj_image img;
+			usj_native_to_image(&n, &img);
+			usj_prep_opts o = usj_prep_defaults(d[0] == 224 ? 224 : S);
+			o.fit = fits[ft];
+			uint8_t *want = malloc(2 * 224 * 224), *got = malloc(2 * 224 * 224);
+			size_t SS = (size_t)o.size * o.size;
+			usj_prep_stats a, b;
+			usj_preprocess(&img, NULL, &o, want, want + SS, &a);
+			usj_preprocess_native(&n, NULL, &o, got, got + SS, &b);
+			int same = memcmp(want, got, 2 * SS) == 0 && a.annotation_fraction == b.annotation_fraction
+			           && a.inpainted == b.inpainted && a.region_fraction == b.region_fraction
+			           && a.low == b.low && a.high == b.high;
+			if (!same)
+				fprintf(stderr, "#   frame %zu, fit %d differs\n", k, ft);
+			CHECK(same);
+			CHECK((d[3] || d[4]) == (a.annotation_fraction > 0));
+			usj_image_free(&img);
+			usj_native_free(&n);
+			free(want);
+			free(got);
+		}
+}
+
 int main(int argc, char **argv)
 {
 	usj_init(argv[0]);
@@ -558,5 +669,7 @@ int main(int argc, char **argv)
 	RUN(luma_of_random_colours);
 	RUN(percentile_rescale);
 	RUN(scan_mask_replaces_detection);
+	RUN(resize_rows_is_resize);
+	RUN(native_is_float_path);
 	return TEST_DONE();
 }
