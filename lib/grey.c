@@ -174,12 +174,14 @@ struct usj_grey8 {
 	size_t stride;
 	int step, colour, w, h;
 	float r[256], g[256], b[256]; /* colour: 0.299 v / 255, 0.587 v / 255, 0.114 v / 255; grey: v / 255 */
+	float rgb[256];               /* the luma of R = G = B = v: r[v] + g[v] + b[v] */
 	/* over[lo]: the least hi with (float)(hi / 255 - lo / 255) > threshold
 	 * (256: none), so a pixel is coloured when max(R,G,B) >= over[min(R,G,B)]; a
 	 * pixel whose max - min is below least is not */
 	int over[256], least;
 	size_t coloured;
 	uint8_t *coloured_row; /* (h): 1 where a row has coloured pixels */
+	uint8_t *neutral_row;  /* (h): 1 where R = G = B in every pixel of a row */
 };
 
 static int coloured8(const uint8_t *p, const usj_grey8 *g)
@@ -239,12 +241,14 @@ usj_grey8 *usj_grey8_new(const usj_samples *s, int w, int h, const usj_prep_opts
 	*g = (usj_grey8){.v = s->data, .stride = s->stride, .step = s->per_pixel, .colour = s->colour,
 	                 .w = w, .h = h, .least = 256};
 	g->coloured_row = xcalloc((size_t)h, 1);
+	g->neutral_row = xcalloc((size_t)h, 1);
 	float v[256], threshold = (float)o->chroma_threshold;
 	for (int i = 0; i < 256; i++) {
 		v[i] = (float)i / 255.0f;
 		g->r[i] = s->colour ? 0.299f * v[i] : v[i];
 		g->g[i] = 0.587f * v[i];
 		g->b[i] = 0.114f * v[i];
+		g->rgb[i] = g->r[i] + g->g[i] + g->b[i];
 	}
 	for (int lo = 0, hi = 0; s->colour && lo < 256; lo++) { /* over[] rises with lo */
 		hi = hi > lo ? hi : lo;
@@ -256,7 +260,9 @@ usj_grey8 *usj_grey8_new(const usj_samples *s, int w, int h, const usj_prep_opts
 	/* only a row whose spread reaches least is tested exactly */
 	for (int y = 0; s->colour && y < h; y++) {
 		const uint8_t *p = g->v + (size_t)y * g->stride;
-		if (spread8(p, (size_t)w, g->step) < g->least)
+		int spread = spread8(p, (size_t)w, g->step);
+		g->neutral_row[y] = spread == 0;
+		if (spread < g->least)
 			continue;
 		size_t in_row = 0;
 		for (int x = 0; x < w; x++, p += g->step)
@@ -276,6 +282,9 @@ void usj_grey8_row(const usj_grey8 *g, int y, int x, int n, float *out)
 	if (!g->colour)
 		for (int i = 0; i < n; i++, p += step)
 			out[i] = g->r[*p];
+	else if (g->neutral_row[y]) /* most ultrasound frames: one table, not three */
+		for (int i = 0; i < n; i++, p += step)
+			out[i] = g->rgb[*p];
 	else
 		for (int i = 0; i < n; i++, p += step)
 			out[i] = g->r[p[0]] + g->g[p[1]] + g->b[p[2]];
@@ -294,5 +303,6 @@ void usj_grey8_free(usj_grey8 *g)
 	if (!g)
 		return;
 	free(g->coloured_row);
+	free(g->neutral_row);
 	free(g);
 }

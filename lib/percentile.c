@@ -5,7 +5,7 @@
  * wanted order statistic has and its rank among the keys that share it; a
  * second pass counts the low bytes of just those keys. That is two cheap
  * passes, no sorting, and no 65536-bin array to clear and scan for every
- * frame. */
+ * frame. Then the rescale that maps them to 0 and 255. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,4 +100,29 @@ int usj_masked_percentiles(const float *v, const uint8_t *mask, size_t n, double
 	*high = value[2] + (q_high - (double)rank[2]) * (value[3] - value[2]);
 	free(keys);
 	return 1;
+}
+
+/* usj_rescale_bytes: clipped as an integer: float clipping compiles to branches, which
+ * mispredict on speckle. Grey and low are in [0, 1] and high - low is at
+ * least 2^-16, so the product stays far inside int; negative values round
+ * towards 0, and are clipped to 0 anyway. With SSE2, 8 at a time, clipped
+ * by packing with saturation; the loop after them is the reference. */
+void usj_rescale_bytes(const float *v, size_t n, double low, double high, uint8_t *out)
+{
+	float scale = (float)(255 / (high - low)), offset = (float)low;
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 s = _mm_set1_ps(scale), o = _mm_set1_ps(offset), half = _mm_set1_ps(0.5f);
+	for (; i + 8 <= n; i += 8) {
+		__m128i a = _mm_cvttps_epi32(_mm_add_ps(_mm_mul_ps(_mm_sub_ps(_mm_loadu_ps(v + i), o), s), half));
+		__m128i b = _mm_cvttps_epi32(_mm_add_ps(_mm_mul_ps(_mm_sub_ps(_mm_loadu_ps(v + i + 4), o), s), half));
+		__m128i k = _mm_packs_epi32(a, b); /* to 16 bits, then 0..255 */
+		_mm_storel_epi64((__m128i *)(out + i), _mm_packus_epi16(k, k));
+	}
+#endif
+	for (; i < n; i++) {
+		int k = (int)((v[i] - offset) * scale + 0.5f);
+		k = k < 0 ? 0 : k;
+		out[i] = (uint8_t)(k > 255 ? 255 : k);
+	}
 }

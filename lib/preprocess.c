@@ -14,7 +14,7 @@
 #include "region.h"
 #include "resize.h"
 
-/* Background (usj_signal_only): a 3 x 3 range of at most FLAT_LEVELS grey
+/* Background (usj_detect_region): a 3 x 3 range of at most FLAT_LEVELS grey
  * levels in a pixel no brighter than DARK_LEVELS (of 255). */
 #define FLAT_LEVELS 2
 #define DARK_LEVELS 48
@@ -86,21 +86,6 @@ static float *mask_window(const usj_image *m, const fit *f)
 	return out;
 }
 
-/* to_bytes: v -> round(255 (v - low) / (high - low)), clipped to 0..255.
- * Clipped as an integer: float clipping compiles to branches, which
- * mispredict on speckle. Grey and low are in [0, 1] and high - low is at
- * least 2^-16, so the product stays far inside int; negative values round
- * towards 0, and are clipped to 0 anyway. */
-static void to_bytes(const float *grey, size_t n, double low, double high, uint8_t *out)
-{
-	float scale = (float)(255 / (high - low)), offset = (float)low;
-	for (size_t i = 0; i < n; i++) {
-		int k = (int)((grey[i] - offset) * scale + 0.5f);
-		k = k < 0 ? 0 : k;
-		out[i] = (uint8_t)(k > 255 ? 255 : k);
-	}
-}
-
 /* grey_rows: the window of a frame's grey, a row at a time (usj_row_fn) */
 typedef struct grey_rows {
 	const usj_grey8 *g;
@@ -146,11 +131,8 @@ static void from_grey(const fit *fp, const float *grey, int w, grey_rows *rows,
 		free(resized);
 	} else if (o->detect_region) {
 		int radius = (int)lround(size / 64.0);
-		float *signal = xmalloc_aligned(fitted_n * sizeof *signal);
-		usj_signal_only(fitted, f.dst_w, f.dst_h, FLAT_LEVELS / 255.0f, DARK_LEVELS / 255.0f, signal);
-		region_n = usj_detect_region(signal, f.dst_w, f.dst_h, (float)o->region_threshold,
-		                             radius > 1 ? radius : 1, inside);
-		free(signal);
+		region_n = usj_detect_region(fitted, f.dst_w, f.dst_h, FLAT_LEVELS / 255.0f, DARK_LEVELS / 255.0f,
+		                             (float)o->region_threshold, radius > 1 ? radius : 1, inside);
 	}
 	if (!scan_mask && !region_n) {
 		memset(inside, 1, fitted_n);
@@ -173,7 +155,7 @@ static void from_grey(const fit *fp, const float *grey, int w, grey_rows *rows,
 	memset(region, 0, (size_t)size * size);
 	for (int y = 0; y < f.dst_h; y++) {
 		size_t at = (size_t)(f.dst_y + y) * size + f.dst_x;
-		to_bytes(fitted + (size_t)y * f.dst_w, (size_t)f.dst_w, st->low, st->high, image + at);
+		usj_rescale_bytes(fitted + (size_t)y * f.dst_w, (size_t)f.dst_w, st->low, st->high, image + at);
 		memcpy(region + at, inside + (size_t)y * f.dst_w, (size_t)f.dst_w);
 	}
 	free(fitted);

@@ -216,12 +216,41 @@ static void region_of_ring(void)
 	for (int y = 2; y < 6; y++)
 		for (int x = 30; x < 34; x++)
 			grey[y * W + x] = 1;
-	CHECK(usj_detect_region(grey, W, H, 0.1f, 1, region) == 400);
+	CHECK(usj_detect_region(grey, W, H, -1, 0, 0.1f, 1, region) == 400);
 	for (int y = 0; y < H; y++)
 		for (int x = 0; x < W; x++)
 			CHECK(region[y * W + x] == (x >= 5 && x < 25 && y >= 5 && y < 25));
 	memset(grey, 0, sizeof grey);
-	CHECK(usj_detect_region(grey, W, H, 0.1f, 1, region) == 0);
+	CHECK(usj_detect_region(grey, W, H, -1, 0, 0.1f, 1, region) == 0);
+}
+
+static void region_signal_is_reference(void)
+{
+	/* frames of flat dark grey levels, dark speckle and bright speckle;
+	 * widths around the 4-pixel vectors and 64-pixel words */
+	static const int sizes[][2] = {{1, 1}, {3, 5}, {67, 41}, {128, 90}, {131, 97}};
+	float flat = 2 / 255.0f, dark = 48 / 255.0f;
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		int w = sizes[k][0], h = sizes[k][1];
+		float *grey = malloc((size_t)w * h * sizeof *grey), *signal = malloc((size_t)w * h * sizeof *signal);
+		uint8_t *want = malloc((size_t)w * h), *got = malloc((size_t)w * h);
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				int band = (x / 9 + y / 7) % 3, level = (int)(40 * uniform());
+				/* flat: 16 or 17 of 255, at the edge of flat */
+				grey[y * w + x] = (band == 0 ? 16 + (level & 1) : band == 1 ? level : 60 + 4 * level) / 255.0f;
+			}
+		usj_signal_only(grey, w, h, flat, dark, signal);
+		for (int radius = 0; radius <= 2; radius++) {
+			size_t a = usj_detect_region(signal, w, h, -1, 0, 8 / 255.0f, radius, want);
+			size_t b = usj_detect_region(grey, w, h, flat, dark, 8 / 255.0f, radius, got);
+			CHECK(a == b && memcmp(want, got, (size_t)w * h) == 0);
+		}
+		free(grey);
+		free(signal);
+		free(want);
+		free(got);
+	}
 }
 
 /* A synthetic B-mode frame, 400 x 300 RGB: a sector with its apex at
@@ -461,6 +490,35 @@ static void luma_of_random_colours(void)
 	free(img.pix);
 }
 
+static void rescale_bytes_is_reference(void)
+{
+	/* values in [0, 1] at and around the rounding edges of several scales,
+	 * runs long and short of the 8 a vector */
+	static const double ranges[][2] = {{0, 1}, {0.1, 0.6}, {0.3, 0.3 + 1.0 / 65536}, {0.02, 0.98}};
+	enum { N = 203 };
+	float v[N];
+	uint8_t out[N];
+	for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+		double low = ranges[r][0], high = ranges[r][1];
+		for (int i = 0; i < N; i++) /* half of them on a step's midpoint */
+			v[i] = i % 2 ? (float)uniform() : (float)(low + (floor(256 * uniform()) - 0.5) * (high - low) / 255);
+		for (int i = 0; i < N; i++)
+			v[i] = v[i] < 0 ? 0 : v[i] > 1 ? 1 : v[i];
+		for (size_t n = 0; n <= N; n += n < 20 ? 1 : 61) {
+			memset(out, 7, sizeof out);
+			usj_rescale_bytes(v, n, low, high, out);
+			float scale = (float)(255 / (high - low)), offset = (float)low;
+			int bad = 0;
+			for (size_t i = 0; i < n; i++) {
+				float k = floorf((v[i] - offset) * scale + 0.5f);
+				bad += out[i] != (k < 0 ? 0 : k > 255 ? 255 : (int)k);
+			}
+			bad += n < N && out[n] != 7;
+			CHECK(bad == 0);
+		}
+	}
+}
+
 static void percentile_rescale(void)
 {
 	enum { S = 64, N = S * S };
@@ -662,11 +720,13 @@ int main(int argc, char **argv)
 	RUN(fit_crop);
 	RUN(fit_stretch);
 	RUN(region_of_ring);
+	RUN(region_signal_is_reference);
 	RUN(region_detects_fan);
 	RUN(inpaint_small_cross);
 	RUN(large_colour_area_kept);
 	RUN(percentiles_of_masked_values);
 	RUN(luma_of_random_colours);
+	RUN(rescale_bytes_is_reference);
 	RUN(percentile_rescale);
 	RUN(scan_mask_replaces_detection);
 	RUN(resize_rows_is_resize);
