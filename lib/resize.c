@@ -180,6 +180,27 @@ static void resize(usj_resizer *r, const source *s, float *dst)
 	}
 }
 
+void usj_resize_reference(const usj_resizer *r, const float *src, size_t src_stride, float *dst)
+{
+	const axis *ra = &r->rows, *ca = &r->cols;
+	float *between = xmalloc((size_t)ra->out * ca->in * sizeof *between); /* (out_h, in_w) */
+	for (int i = 0; i < ra->out; i++)
+		for (int x = 0; x < ca->in; x++) {
+			float sum = 0;
+			for (int t = 0; t < ra->stride; t++)
+				sum += *weight_at(ra, i, t) * src[(size_t)(ra->first[i] + t) * src_stride + x];
+			between[(size_t)i * ca->in + x] = sum;
+		}
+	for (int i = 0; i < ra->out; i++)
+		for (int j = 0; j < ca->out; j++) {
+			float sum = 0;
+			for (int t = 0; t < ca->stride; t++)
+				sum += *weight_at(ca, j, t) * between[(size_t)i * ca->in + ca->first[j] + t];
+			dst[(size_t)i * ca->out + j] = sum;
+		}
+	free(between);
+}
+
 void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
 {
 	source s = {.plane = src, .stride = src_stride};

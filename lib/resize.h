@@ -20,6 +20,9 @@ void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
  * about once, in increasing order. */
 typedef void (*usj_row_fn)(void *ctx, int y, float *row);
 void usj_resize_rows(usj_resizer *r, usj_row_fn make, void *ctx, float *dst);
+/* usj_resize_reference: usj_resize as two plain loop nests, every sum in
+ * the same order: what tests compare it with, to the bit. */
+void usj_resize_reference(const usj_resizer *r, const float *src, size_t src_stride, float *dst);
 void usj_resizer_free(usj_resizer *r);
 
 #endif
