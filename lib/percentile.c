@@ -82,7 +82,27 @@ int usj_masked_percentiles(const float *v, const uint8_t *mask, size_t n, double
 		below += by_high[b];
 	}
 	size_t by_low[4][256] = {{0}};
-	for (size_t i = 0; i < count; i++) {
+	size_t i = 0;
+#ifdef __SSE2__
+	/* few keys have a wanted high byte: 8 at a time are looked at only when
+	 * one of them has */
+	__m128i want[4];
+	for (int j = 0; j < 4; j++)
+		want[j] = _mm_set1_epi16((short)high_byte[j]);
+	for (; i + 8 <= count; i += 8) {
+		__m128i high = _mm_srli_epi16(_mm_loadu_si128((const __m128i *)(keys + i)), 8);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(high, want[0]), _mm_cmpeq_epi16(high, want[1])),
+		                           _mm_or_si128(_mm_cmpeq_epi16(high, want[2]), _mm_cmpeq_epi16(high, want[3])));
+		if (!_mm_movemask_epi8(hit))
+			continue;
+		for (size_t k = i; k < i + 8; k++) {
+			int slot = slot_of[keys[k] >> 8];
+			if (slot >= 0)
+				by_low[slot][keys[k] & 255]++;
+		}
+	}
+#endif
+	for (; i < count; i++) {
 		int slot = slot_of[keys[i] >> 8];
 		if (slot >= 0)
 			by_low[slot][keys[i] & 255]++;
