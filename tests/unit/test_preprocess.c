@@ -639,9 +639,10 @@ static void resize_is_reference(void)
 
 /* native8: a w x h frame of 8-bit samples, step a pixel (1: grey; 3, 4:
  * RGB and a spare byte), ultrasound-like: a bright noisy square on black,
- * nearly neutral (JPEG chroma noise), coloured pixels in n_marks small
- * crosses and a colour box of box x box pixels */
-static usj_native native8(int w, int h, int step, int n_marks, int box)
+ * neutral or, with chroma, nearly so (JPEG chroma noise) in the rows below
+ * h / 4, coloured pixels in n_marks small crosses and a colour box of
+ * box x box pixels */
+static usj_native native8(int w, int h, int step, int chroma, int n_marks, int box)
 {
 	size_t stride = (size_t)w * step + 5; /* rows need not be packed */
 	uint8_t *v = xmalloc(stride * h);
@@ -651,7 +652,7 @@ static usj_native native8(int w, int h, int step, int n_marks, int box)
 			int inside = x > w / 5 && x < 4 * w / 5 && y > h / 6 && y < 5 * h / 6;
 			int base = inside ? 40 + (int)(180 * uniform()) : (int)(3 * uniform());
 			for (int c = 0; c < step; c++)
-				p[c] = (uint8_t)(c < 3 && uniform() < 0.3 ? base + (int)(5 * uniform()) : base);
+				p[c] = (uint8_t)(chroma && y > h / 4 && c < 3 && uniform() < 0.3 ? base + (int)(5 * uniform()) : base);
 		}
 	for (int m = 0; step >= 3 && m < n_marks; m++) {
 		int cx = 3 + (int)((w - 6) * uniform()), cy = 3 + (int)((h - 6) * uniform());
@@ -677,18 +678,19 @@ static usj_native native8(int w, int h, int step, int n_marks, int box)
 
 static void native_is_float_path(void)
 {
-	/* w, h, step, marks, box: grey, RGB and RGBX; none, a few and many
-	 * coloured pixels; shrinking and growing */
-	static const int frames[][5] = {
-		{301, 233, 3, 0, 0}, {301, 233, 3, 4, 0}, {301, 233, 3, 0, 70}, {240, 320, 4, 3, 0},
-		{257, 190, 1, 0, 0}, {90, 61, 3, 2, 0}, {90, 61, 1, 0, 0}, {224, 224, 3, 0, 0},
+	/* w, h, step, chroma, marks, box: grey, RGB and RGBX; neutral, nearly
+	 * and not; none, a few and many coloured pixels; shrinking and growing */
+	static const int frames[][6] = {
+		{301, 233, 3, 1, 0, 0}, {301, 233, 3, 0, 0, 0}, {301, 233, 3, 1, 4, 0}, {301, 233, 3, 0, 0, 70},
+		{240, 320, 4, 1, 3, 0}, {240, 320, 4, 0, 0, 0}, {257, 190, 1, 0, 0, 0}, {90, 61, 3, 1, 2, 0},
+		{90, 61, 1, 0, 0, 0}, {224, 224, 3, 1, 0, 0},
 	};
 	static const enum usj_fit fits[] = {USJ_FIT_PAD, USJ_FIT_CROP, USJ_FIT_STRETCH};
 	enum { S = 128 };
 	for (size_t k = 0; k < sizeof frames / sizeof frames[0]; k++)
 		for (int ft = 0; ft < 3; ft++) {
 			const int *d = frames[k];
-			usj_native n = native8(d[0], d[1], d[2], d[3], d[4]);
+			usj_native n = native8(d[0], d[1], d[2], d[3], d[4], d[5]);
 			usj_image img;
 			usj_native_to_image(&n, &img);
 			usj_prep_opts o = usj_prep_defaults(d[0] == 224 ? 224 : S);
@@ -704,7 +706,7 @@ static void native_is_float_path(void)
 			if (!same)
 				fprintf(stderr, "#   frame %zu, fit %d differs\n", k, ft);
 			CHECK(same);
-			CHECK((d[3] || d[4]) == (a.annotation_fraction > 0));
+			CHECK((d[4] || d[5]) == (a.annotation_fraction > 0));
 			usj_image_free(&img);
 			usj_native_free(&n);
 			free(want);
