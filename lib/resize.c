@@ -113,10 +113,18 @@ usj_resizer *usj_resizer_new(int in_w, int in_h, int out_w, int out_h)
 	return r;
 }
 
-/* add_scaled: d += w s over n floats */
-static void add_scaled(float *d, const float *s, float w, size_t n)
+/* add_scaled: d += w s over n floats; or, first, d = w s, which is 0 + w s
+ * (-0 aside) without clearing d first */
+static void add_scaled(float *d, const float *s, float w, size_t n, int first)
 {
 	size_t x = 0;
+	if (first) {
+		for (; x + 4 <= n; x += 4)
+			store4(d + x, w * load4(s + x));
+		for (; x < n; x++)
+			d[x] = w * s[x];
+		return;
+	}
 	for (; x + 4 <= n; x += 4)
 		store4(d + x, load4(d + x) + w * load4(s + x));
 	for (; x < n; x++)
@@ -152,12 +160,14 @@ static void resize(usj_resizer *r, const source *s, float *dst)
 	/* (in_h, in_w) -> between (out_h, in_w): weighted sums of whole input rows */
 	for (int i = 0; i < ra->out; i++) {
 		float *row = r->between + i * in_w;
-		memset(row, 0, in_w * sizeof *row);
+		int taps = 0;
 		for (int t = 0; t < ra->stride; t++) {
 			float w = *weight_at(ra, i, t);
 			if (w != 0)
-				add_scaled(row, input_row(r, s, ra->first[i] + t), w, in_w);
+				add_scaled(row, input_row(r, s, ra->first[i] + t), w, in_w, taps++ == 0);
 		}
+		if (!taps) /* not for an output of either kind; for safety */
+			memset(row, 0, in_w * sizeof *row);
 	}
 	/* between (out_h, in_w) -> dst (out_h, out_w): 4 outputs at a time, each
 	 * tap gathering one input for each */
