@@ -1,5 +1,6 @@
 /* decode_only: decode every image of a dataset with the decoders us-ingest
- * uses, and nothing else, to measure what ingestion costs beyond decoding.
+ * uses into their native samples (what any program must at least do), and
+ * nothing else, to measure what ingestion costs beyond decoding.
  * usage: decode_only [-j N] DATASET; prints "images N seconds T images/s R". */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +19,13 @@ static void work(void *ctx, int64_t i, void *slot)
 {
 	usj_manifest *m = ctx;
 	usj_decoder *d;
-	usj_image img = {0};
+	usj_native img;
 	char err[300];
 	result *r = slot;
 	r->code = usj_decoder_open(m->items[i].file, 100000000, &d, err, sizeof err);
 	if (!r->code) {
-		r->code = usj_decoder_read(d, 0, &img, err, sizeof err);
-		usj_image_free(&img);
+		r->code = usj_decoder_read_native(d, 0, &img, err, sizeof err);
+		usj_native_free(&img);
 		usj_decoder_close(d);
 	}
 }

@@ -95,14 +95,25 @@ int usj_decoder_slurp(usj_decoder *d, int fd, char *err, size_t errlen)
 int usj_decoder_frames(const usj_decoder *d) { return d->frames; }
 const char *usj_decoder_format(const usj_decoder *d) { return d->codec->name; }
 
-int usj_decoder_read(usj_decoder *d, int frame, usj_image *img, char *err, size_t errlen)
+int usj_decoder_read_native(usj_decoder *d, int frame, usj_native *out, char *err, size_t errlen)
 {
-	*img = (usj_image){0};
+	*out = (usj_native){0};
 	if (frame < 0 || frame >= d->frames)
 		return usj_fail(err, errlen, USJ_EDATA, "no frame %d: the image has %d", frame, d->frames);
-	int rc = d->codec->read(d, frame, img, err, errlen);
+	int rc = d->codec->read(d, frame, out, err, errlen);
 	if (rc)
-		usj_image_free(img);
+		usj_native_free(out);
+	return rc;
+}
+
+int usj_decoder_read(usj_decoder *d, int frame, usj_image *img, char *err, size_t errlen)
+{
+	usj_native n;
+	*img = (usj_image){0};
+	int rc = usj_decoder_read_native(d, frame, &n, err, errlen);
+	if (rc == 0)
+		usj_native_to_image(&n, img);
+	usj_native_free(&n);
 	return rc;
 }
 
@@ -114,6 +125,15 @@ void usj_decoder_close(usj_decoder *d)
 		d->codec->close(d);
 	free(d->data);
 	free(d);
+}
+
+void usj_native_free(usj_native *n)
+{
+	if (!n)
+		return;
+	free(n->own[0]);
+	free(n->own[1]);
+	*n = (usj_native){0};
 }
 
 void usj_image_free(usj_image *img)
@@ -139,24 +159,16 @@ int usj_check_size(uint64_t width, uint64_t height, uint64_t max_pixels, char *e
 	return 0;
 }
 
-void usj_image_alloc(usj_image *img, int width, int height, int channels)
-{
-	img->width = width;
-	img->height = height;
-	img->channels = channels;
-	img->pix = xmalloc_aligned((size_t)width * height * channels * sizeof(float));
-}
-
 static inline float value_at(const uint8_t *p, const usj_samples *s, const float *table)
 {
 	if (s->bytes == 1)
-		return table[*p];
+		return table[s->complement ? s->maxval - *p : *p];
 	uint16_t v;
 	if (s->big_endian)
 		v = (uint16_t)(p[0] << 8 | p[1]);
 	else
 		memcpy(&v, p, sizeof v);
-	return v / (float)s->maxval;
+	return (s->complement ? s->maxval - v : v) / (float)s->maxval;
 }
 
 static void convert_row(const usj_samples *s, const uint8_t *row, size_t width, const float *table,
@@ -171,7 +183,9 @@ static void convert_row(const usj_samples *s, const uint8_t *row, size_t width, 
 	}
 }
 
-void usj_samples_to_float(const usj_samples *s, int width, int rows, float *out)
+/* samples_to_float: rows of s, width pixels each, to floats in [0,1] at
+ * out (1 or 3 channels as s->colour), alpha composited over black. */
+static void samples_to_float(const usj_samples *s, int width, int rows, float *out)
 {
 	int channels = s->colour ? 3 : 1;
 	size_t n = (size_t)width * channels;
@@ -181,11 +195,20 @@ void usj_samples_to_float(const usj_samples *s, int width, int rows, float *out)
 		table[i] = (float)i / (float)s->maxval;
 	for (int y = 0; y < rows; y++, out += n) {
 		const uint8_t *row = s->data + (size_t)y * s->stride;
-		if (s->bytes == 1 && s->per_pixel == channels) {
+		if (s->bytes == 1 && s->per_pixel == channels && !s->complement) {
 			for (size_t i = 0; i < n; i++)
 				out[i] = table[row[i]];
 		} else {
 			convert_row(s, row, (size_t)width, table, out);
 		}
 	}
+}
+
+void usj_native_to_image(const usj_native *n, usj_image *img)
+{
+	img->width = n->width;
+	img->height = n->height;
+	img->channels = n->s.colour ? 3 : 1;
+	img->pix = xmalloc_aligned((size_t)n->width * n->height * img->channels * sizeof(float));
+	samples_to_float(&n->s, n->width, n->height, img->pix);
 }

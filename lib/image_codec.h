@@ -23,8 +23,8 @@ struct usj_codec {
 	 * and set d->frames. 0, or an exit code with the reason in err; the caller
 	 * then closes d. */
 	int (*open)(usj_decoder *d, int fd, char *err, size_t errlen);
-	/* read: decode frame (in range) into img. On failure the caller frees img. */
-	int (*read)(usj_decoder *d, int frame, usj_image *img, char *err, size_t errlen);
+	/* read: decode frame (in range) into out. On failure the caller frees out. */
+	int (*read)(usj_decoder *d, int frame, usj_native *out, char *err, size_t errlen);
 	void (*close)(usj_decoder *d); /* release d->state; NULL if there is none */
 };
 
@@ -45,24 +45,5 @@ int usj_decoder_slurp(usj_decoder *d, int fd, char *err, size_t errlen);
 /* usj_check_size: 0 if a frame of width x height may be decoded under
  * max_pixels, else USJ_EDATA with the reason. */
 int usj_check_size(uint64_t width, uint64_t height, uint64_t max_pixels, char *err, size_t errlen);
-
-/* Rows of interleaved unsigned samples as a decoder produced them. */
-typedef struct usj_samples {
-	const uint8_t *data; /* the first row */
-	size_t stride;       /* bytes from one row to the next */
-	int per_pixel;       /* samples a pixel: the colour ones, the alpha one if any, others ignored */
-	int colour;          /* 1: RGB in samples 0-2; 0: grey in sample 0 */
-	int alpha;           /* 1: the sample after the colour ones is unassociated alpha */
-	int bytes;           /* 1 or 2 a sample */
-	int big_endian;      /* 2-byte samples are big-endian (else native) */
-	unsigned maxval;     /* the value of full intensity: 255, 65535 or a PNM's maxval */
-} usj_samples;
-
-/* usj_image_alloc: img becomes width x height x channels, pixels unset. */
-void usj_image_alloc(usj_image *img, int width, int height, int channels);
-
-/* usj_samples_to_float: convert rows of s, width pixels each, to floats in
- * [0,1] at out (1 or 3 channels as s->colour), alpha composited over black. */
-void usj_samples_to_float(const usj_samples *s, int width, int rows, float *out);
 
 #endif

@@ -47,17 +47,6 @@ static void on_message(j_common_ptr cinfo, int level)
 		m->mgr.format_message(cinfo, m->warning);
 }
 
-/* cmyk_to_rgb: inks to RGB as R = (1-C)(1-K). Adobe's files, the usual
- * kind, store inverted inks (255 = no ink). */
-static void cmyk_to_rgb(const uint8_t *in, size_t pixels, int inverted, float *out)
-{
-	for (size_t i = 0; i < pixels; i++, in += 4, out += 3) {
-		float k = (float)(inverted ? in[3] : 255 - in[3]) / 255.0f;
-		for (int c = 0; c < 3; c++)
-			out[c] = (float)(inverted ? in[c] : 255 - in[c]) / 255.0f * k;
-	}
-}
-
 /* read_rows: every scanline into raw, rows stride bytes apart. May longjmp. */
 static void read_rows(j_decompress_ptr cinfo, uint8_t *raw, size_t stride)
 {
@@ -67,22 +56,23 @@ static void read_rows(j_decompress_ptr cinfo, uint8_t *raw, size_t stride)
 	}
 }
 
-static void to_float(j_decompress_ptr cinfo, const uint8_t *raw, size_t stride, usj_image *img)
+/* native: the decoded raw (owned by out from now) as samples. CMYK comes as
+ * inks, R = (1-C)(1-K): K acts as alpha over black. Adobe's files, the usual
+ * kind, store inverted inks (255 = no ink); others count ink up. */
+static void native(j_decompress_ptr cinfo, uint8_t *raw, size_t stride, usj_native *out)
 {
-	int width = (int)cinfo->output_width, height = (int)cinfo->output_height;
 	int cmyk = cinfo->out_color_space == JCS_CMYK;
-	usj_image_alloc(img, width, height, cmyk ? 3 : cinfo->output_components);
-	usj_samples s = {.data = raw, .stride = stride, .per_pixel = cinfo->output_components,
-	                 .colour = img->channels == 3, .bytes = 1, .maxval = 255};
-	if (cmyk)
-		cmyk_to_rgb(raw, (size_t)width * height, cinfo->saw_Adobe_marker, img->pix);
-	else
-		usj_samples_to_float(&s, width, height, img->pix);
+	out->width = (int)cinfo->output_width;
+	out->height = (int)cinfo->output_height;
+	out->s = (usj_samples){.data = raw, .stride = stride, .per_pixel = cinfo->output_components,
+	                       .colour = cinfo->output_components > 1, .alpha = cmyk,
+	                       .complement = cmyk && !cinfo->saw_Adobe_marker, .bytes = 1, .maxval = 255};
+	out->own[0] = raw;
 }
 
 /* decode: check the header of d's file against max_pixels, then decode it
- * into img unless img is NULL. */
-static int decode(usj_decoder *d, usj_image *img, char *err, size_t errlen)
+ * into out unless out is NULL. */
+static int decode(usj_decoder *d, usj_native *out, char *err, size_t errlen)
 {
 	struct jpeg_decompress_struct cinfo;
 	struct jpeg_messages m = {.err = err, .errlen = errlen};
@@ -100,7 +90,7 @@ static int decode(usj_decoder *d, usj_image *img, char *err, size_t errlen)
 	jpeg_mem_src(&cinfo, d->data, d->size);
 	jpeg_read_header(&cinfo, TRUE);
 	int rc = usj_check_size(cinfo.image_width, cinfo.image_height, d->max_pixels, err, errlen);
-	if (rc == 0 && img) {
+	if (rc == 0 && out) {
 		J_COLOR_SPACE in = cinfo.jpeg_color_space;
 		cinfo.out_color_space = in == JCS_GRAYSCALE ? JCS_GRAYSCALE
 		                        : in == JCS_CMYK || in == JCS_YCCK ? JCS_CMYK : JCS_RGB;
@@ -109,8 +99,10 @@ static int decode(usj_decoder *d, usj_image *img, char *err, size_t errlen)
 		raw = xmalloc(stride * cinfo.output_height);
 		read_rows(&cinfo, raw, stride);
 		jpeg_finish_decompress(&cinfo); /* reaches EOI, so a cut after the pixels is seen */
-		if (m.mgr.num_warnings == 0)
-			to_float(&cinfo, raw, stride, img);
+		if (m.mgr.num_warnings == 0) {
+			native(&cinfo, raw, stride, out);
+			raw = NULL;
+		}
 	}
 	if (rc == 0 && m.mgr.num_warnings)
 		rc = corrupt(m.warning, err, errlen);
@@ -125,9 +117,9 @@ static int jpeg_open(usj_decoder *d, int fd, char *err, size_t errlen)
 	return rc ? rc : decode(d, NULL, err, errlen);
 }
 
-static int jpeg_read(usj_decoder *d, int frame, usj_image *img, char *err, size_t errlen)
+static int jpeg_read(usj_decoder *d, int frame, usj_native *out, char *err, size_t errlen)
 {
-	return decode(d, img, err, errlen);
+	return decode(d, out, err, errlen);
 }
 
 const struct usj_codec usj_jpeg_codec = {"jpeg", jpeg_open, jpeg_read, NULL};

@@ -39,9 +39,9 @@ static void on_error(png_structp png, png_const_charp msg)
  * text), which do not change the pixels; the caller wants no stderr noise. */
 static void on_warning(png_structp png, png_const_charp msg) {}
 
-/* read_pixels: decode the image into buf (row pointers, then the rows) and
- * convert it to img. May longjmp. */
-static void read_pixels(png_structp png, png_infop info, void *buf, usj_image *img)
+/* read_pixels: decode the image into buf (row pointers, then the rows),
+ * which out then owns. May longjmp. */
+static void read_pixels(png_structp png, png_infop info, void *buf, usj_native *out)
 {
 	uint32_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
 	size_t stride = png_get_rowbytes(png, info);
@@ -51,18 +51,19 @@ static void read_pixels(png_structp png, png_infop info, void *buf, usj_image *i
 	png_read_image(png, rows);
 	png_read_end(png, NULL); /* reaches IEND, so a cut after the pixels is seen */
 	int type = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
-	usj_samples s = {
+	out->width = (int)width;
+	out->height = (int)height;
+	out->s = (usj_samples){
 		.data = rows[0], .stride = stride, .per_pixel = png_get_channels(png, info),
 		.colour = (type & PNG_COLOR_MASK_COLOR) != 0, .alpha = (type & PNG_COLOR_MASK_ALPHA) != 0,
 		.bytes = depth / 8, .big_endian = 1, .maxval = depth == 16 ? 65535 : 255,
 	};
-	usj_image_alloc(img, (int)width, (int)height, s.colour ? 3 : 1);
-	usj_samples_to_float(&s, (int)width, (int)height, img->pix);
+	out->own[0] = buf;
 }
 
 /* decode: check the header of d's file against max_pixels, then decode it
- * into img unless img is NULL. */
-static int decode(usj_decoder *d, usj_image *img, char *err, size_t errlen)
+ * into out unless out is NULL. */
+static int decode(usj_decoder *d, usj_native *out, char *err, size_t errlen)
 {
 	struct png_source src = {d->data, d->size, 0, err, errlen};
 	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning);
@@ -84,12 +85,13 @@ static int decode(usj_decoder *d, usj_image *img, char *err, size_t errlen)
 	png_read_info(png, info);
 	uint32_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
 	int rc = usj_check_size(width, height, d->max_pixels, err, errlen);
-	if (rc == 0 && img) {
+	if (rc == 0 && out) {
 		png_set_expand(png); /* palette to RGB, grey to 8 bits, tRNS to alpha */
 		png_set_interlace_handling(png);
 		png_read_update_info(png, info);
 		buf = xmalloc(height * (sizeof(png_bytep) + png_get_rowbytes(png, info)));
-		read_pixels(png, info, buf, img);
+		read_pixels(png, info, buf, out);
+		buf = NULL;
 	}
 	png_destroy_read_struct(&png, &info, NULL);
 	free(buf);
@@ -102,9 +104,9 @@ static int png_open(usj_decoder *d, int fd, char *err, size_t errlen)
 	return rc ? rc : decode(d, NULL, err, errlen);
 }
 
-static int png_read(usj_decoder *d, int frame, usj_image *img, char *err, size_t errlen)
+static int png_read(usj_decoder *d, int frame, usj_native *out, char *err, size_t errlen)
 {
-	return decode(d, img, err, errlen);
+	return decode(d, out, err, errlen);
 }
 
 const struct usj_codec usj_png_codec = {"png", png_open, png_read, NULL};

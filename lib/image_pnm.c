@@ -104,7 +104,7 @@ static int raw_in_range(const uint8_t *p, size_t count, int bytes, uint32_t maxv
 	return 1;
 }
 
-static int pnm_read(usj_decoder *d, int frame, usj_image *img, char *err, size_t errlen)
+static int pnm_read(usj_decoder *d, int frame, usj_native *out, char *err, size_t errlen)
 {
 	struct pnm_header h;
 	int rc = parse_header(d->data, d->size, &h, err, errlen);
@@ -114,10 +114,11 @@ static int pnm_read(usj_decoder *d, int frame, usj_image *img, char *err, size_t
 	int bytes = h.maxval > 255 ? 2 : 1;
 	usj_samples s = {.per_pixel = h.channels, .colour = h.channels == 3, .bytes = bytes,
 	                 .big_endian = 1, .maxval = h.maxval};
-	uint16_t *plain = NULL;
 	if (h.plain) {
-		if (!(plain = read_plain(d->data, d->size, &h, count, err, errlen)))
+		uint16_t *plain = read_plain(d->data, d->size, &h, count, err, errlen);
+		if (!plain)
 			return USJ_EDATA;
+		out->own[0] = plain;
 		s.data = (const uint8_t *)plain;
 		s.bytes = 2;
 		s.big_endian = 0;
@@ -129,9 +130,9 @@ static int pnm_read(usj_decoder *d, int frame, usj_image *img, char *err, size_t
 			return usj_fail(err, errlen, USJ_EDATA, "corrupt PNM data: a sample exceeds maxval %u", h.maxval);
 	}
 	s.stride = (size_t)h.width * h.channels * s.bytes;
-	usj_image_alloc(img, (int)h.width, (int)h.height, h.channels);
-	usj_samples_to_float(&s, img->width, img->height, img->pix);
-	free(plain);
+	out->width = (int)h.width;
+	out->height = (int)h.height;
+	out->s = s; /* raw samples point into the file in memory */
 	return 0;
 }
 

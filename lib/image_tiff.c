@@ -260,32 +260,33 @@ static void invert_grey(uint8_t *raw, const struct page *p)
 	}
 }
 
-/* to_float: the page's samples, in raw, to img. */
-static int to_float(struct tiff_state *st, const struct page *p, uint8_t *raw, usj_image *img,
-                    char *err, size_t errlen)
+/* native: the page's samples, in raw, as out, which owns raw from now. */
+static int native(struct tiff_state *st, const struct page *p, uint8_t *raw, usj_native *out,
+                  char *err, size_t errlen)
 {
 	int bytes = p->bits / 8;
-	usj_samples s = {.data = raw, .stride = (size_t)p->width * p->samples * bytes,
-	                 .per_pixel = p->samples, .colour = p->colour_samples == 3, .alpha = p->alpha,
-	                 .bytes = bytes, .maxval = bytes == 2 ? 65535 : 255};
-	uint16_t *rgb = NULL;
+	out->own[0] = raw;
+	out->width = (int)p->width;
+	out->height = (int)p->height;
+	out->s = (usj_samples){.data = raw, .stride = (size_t)p->width * p->samples * bytes,
+	                       .per_pixel = p->samples, .colour = p->colour_samples == 3, .alpha = p->alpha,
+	                       .bytes = bytes, .maxval = bytes == 2 ? 65535 : 255};
 	if (p->photometric == PHOTOMETRIC_PALETTE) {
-		if (!(rgb = expand_palette(st->tif, p, raw)))
+		uint16_t *rgb = expand_palette(st->tif, p, raw);
+		if (!rgb)
 			return usj_fail(err, errlen, USJ_EDATA, "corrupt TIFF data: a palette image without a colour map");
-		s = (usj_samples){.data = (const uint8_t *)rgb, .stride = (size_t)p->width * (3 + p->alpha) * 2,
-		                  .per_pixel = 3 + p->alpha, .colour = 1, .alpha = p->alpha, .bytes = 2,
-		                  .maxval = 65535};
+		out->own[1] = rgb;
+		out->s = (usj_samples){.data = (const uint8_t *)rgb, .stride = (size_t)p->width * (3 + p->alpha) * 2,
+		                       .per_pixel = 3 + p->alpha, .colour = 1, .alpha = p->alpha, .bytes = 2,
+		                       .maxval = 65535};
 	}
 	if (p->photometric == PHOTOMETRIC_MINISWHITE)
 		invert_grey(raw, p);
-	usj_image_alloc(img, (int)p->width, (int)p->height, s.colour ? 3 : 1);
-	usj_samples_to_float(&s, img->width, img->height, img->pix);
-	free(rgb);
 	return 0;
 }
 
 /* read_samples: a page libtiff need not convert, at full precision. */
-static int read_samples(struct tiff_state *st, const struct page *p, uint64_t limit, usj_image *img,
+static int read_samples(struct tiff_state *st, const struct page *p, uint64_t limit, usj_native *out,
                         char *err, size_t errlen)
 {
 	uint64_t size = (uint64_t)p->width * p->height * p->samples * (p->bits / 8);
@@ -293,14 +294,15 @@ static int read_samples(struct tiff_state *st, const struct page *p, uint64_t li
 		return usj_fail(err, errlen, USJ_EDATA, "unsupported TIFF: %u samples a pixel", p->samples);
 	uint8_t *raw = xmalloc(size);
 	int rc = read_chunks(st, p, limit, raw, err, errlen);
-	if (rc == 0)
-		rc = to_float(st, p, raw, img, err, errlen);
-	free(raw);
-	return rc;
+	if (rc) {
+		free(raw);
+		return rc;
+	}
+	return native(st, p, raw, out, err, errlen);
 }
 
 /* read_rgba: any other page libtiff can render, at 8 bits. */
-static int read_rgba(struct tiff_state *st, const struct page *p, usj_image *img, char *err, size_t errlen)
+static int read_rgba(struct tiff_state *st, const struct page *p, usj_native *out, char *err, size_t errlen)
 {
 	TIFFRGBAImage rgba;
 	char why[1024];
@@ -308,21 +310,19 @@ static int read_rgba(struct tiff_state *st, const struct page *p, usj_image *img
 		return usj_fail(err, errlen, USJ_EDATA, "unsupported TIFF: %s", why);
 	rgba.req_orientation = rgba.orientation; /* stored order, as read_samples gives */
 	uint32_t *raster = xmalloc((size_t)p->width * p->height * sizeof *raster);
+	out->own[0] = raster;
 	int ok = TIFFRGBAImageGet(&rgba, raster, p->width, p->height);
 	TIFFRGBAImageEnd(&rgba);
-	if (ok) {
-		/* ABGR words, so R, G, B, A bytes (little-endian); colours already over black */
-		int grey = p->photometric == PHOTOMETRIC_MINISBLACK || p->photometric == PHOTOMETRIC_MINISWHITE;
-		usj_samples s = {.data = (const uint8_t *)raster, .stride = (size_t)p->width * 4,
-		                 .per_pixel = 4, .colour = !grey, .bytes = 1, .maxval = 255};
-		usj_image_alloc(img, (int)p->width, (int)p->height, grey ? 1 : 3);
-		usj_samples_to_float(&s, img->width, img->height, img->pix);
-	}
-	free(raster);
+	/* ABGR words, so R, G, B, A bytes (little-endian); colours already over black */
+	int grey = p->photometric == PHOTOMETRIC_MINISBLACK || p->photometric == PHOTOMETRIC_MINISWHITE;
+	out->width = (int)p->width;
+	out->height = (int)p->height;
+	out->s = (usj_samples){.data = (const uint8_t *)raster, .stride = (size_t)p->width * 4,
+	                       .per_pixel = 4, .colour = !grey, .bytes = 1, .maxval = 255};
 	return ok ? 0 : corrupt(st, "unreadable image data", err, errlen);
 }
 
-static int tiff_read(usj_decoder *d, int frame, usj_image *img, char *err, size_t errlen)
+static int tiff_read(usj_decoder *d, int frame, usj_native *out, char *err, size_t errlen)
 {
 	struct tiff_state *st = d->state;
 	st->msg[0] = 0;
@@ -340,8 +340,8 @@ static int tiff_read(usj_decoder *d, int frame, usj_image *img, char *err, size_
 	if (rc)
 		return rc;
 	if (full_precision(&p))
-		return read_samples(st, &p, buffer_limit(d->max_pixels), img, err, errlen);
-	return read_rgba(st, &p, img, err, errlen);
+		return read_samples(st, &p, buffer_limit(d->max_pixels), out, err, errlen);
+	return read_rgba(st, &p, out, err, errlen);
 }
 
 /* check_pages: count the pages, and make sure the last directory is whole

@@ -5,7 +5,7 @@
  * wanted order statistic has and its rank among the keys that share it; a
  * second pass counts the low bytes of just those keys. That is two cheap
  * passes, no sorting, and no 65536-bin array to clear and scan for every
- * frame. */
+ * frame. Then the rescale that maps them to 0 and 255. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +82,27 @@ int usj_masked_percentiles(const float *v, const uint8_t *mask, size_t n, double
 		below += by_high[b];
 	}
 	size_t by_low[4][256] = {{0}};
-	for (size_t i = 0; i < count; i++) {
+	size_t i = 0;
+#ifdef __SSE2__
+	/* few keys have a wanted high byte: 8 at a time are looked at only when
+	 * one of them has */
+	__m128i want[4];
+	for (int j = 0; j < 4; j++)
+		want[j] = _mm_set1_epi16((short)high_byte[j]);
+	for (; i + 8 <= count; i += 8) {
+		__m128i high = _mm_srli_epi16(_mm_loadu_si128((const __m128i *)(keys + i)), 8);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(high, want[0]), _mm_cmpeq_epi16(high, want[1])),
+		                           _mm_or_si128(_mm_cmpeq_epi16(high, want[2]), _mm_cmpeq_epi16(high, want[3])));
+		if (!_mm_movemask_epi8(hit))
+			continue;
+		for (size_t k = i; k < i + 8; k++) {
+			int slot = slot_of[keys[k] >> 8];
+			if (slot >= 0)
+				by_low[slot][keys[k] & 255]++;
+		}
+	}
+#endif
+	for (; i < count; i++) {
 		int slot = slot_of[keys[i] >> 8];
 		if (slot >= 0)
 			by_low[slot][keys[i] & 255]++;
@@ -100,4 +120,29 @@ int usj_masked_percentiles(const float *v, const uint8_t *mask, size_t n, double
 	*high = value[2] + (q_high - (double)rank[2]) * (value[3] - value[2]);
 	free(keys);
 	return 1;
+}
+
+/* usj_rescale_bytes: clipped as an integer: float clipping compiles to branches, which
+ * mispredict on speckle. Grey and low are in [0, 1] and high - low is at
+ * least 2^-16, so the product stays far inside int; negative values round
+ * towards 0, and are clipped to 0 anyway. With SSE2, 8 at a time, clipped
+ * by packing with saturation; the loop after them is the reference. */
+void usj_rescale_bytes(const float *v, size_t n, double low, double high, uint8_t *out)
+{
+	float scale = (float)(255 / (high - low)), offset = (float)low;
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 s = _mm_set1_ps(scale), o = _mm_set1_ps(offset), half = _mm_set1_ps(0.5f);
+	for (; i + 8 <= n; i += 8) {
+		__m128i a = _mm_cvttps_epi32(_mm_add_ps(_mm_mul_ps(_mm_sub_ps(_mm_loadu_ps(v + i), o), s), half));
+		__m128i b = _mm_cvttps_epi32(_mm_add_ps(_mm_mul_ps(_mm_sub_ps(_mm_loadu_ps(v + i + 4), o), s), half));
+		__m128i k = _mm_packs_epi32(a, b); /* to 16 bits, then 0..255 */
+		_mm_storel_epi64((__m128i *)(out + i), _mm_packus_epi16(k, k));
+	}
+#endif
+	for (; i < n; i++) {
+		int k = (int)((v[i] - offset) * scale + 0.5f);
+		k = k < 0 ? 0 : k;
+		out[i] = (uint8_t)(k > 255 ? 255 : k);
+	}
 }

@@ -12,4 +12,8 @@
 int usj_masked_percentiles(const float *v, const uint8_t *mask, size_t n, double p_low,
                            double p_high, double *low, double *high);
 
+/* usj_rescale_bytes: out[i] = round(255 (v[i] - low) / (high - low)) (as
+ * floats), clipped to 0..255, for v in [0, 1] and high - low >= 2^-16. */
+void usj_rescale_bytes(const float *v, size_t n, double low, double high, uint8_t *out);
+
 #endif

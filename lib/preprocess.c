@@ -14,7 +14,7 @@
 #include "region.h"
 #include "resize.h"
 
-/* Background (usj_signal_only): a 3 x 3 range of at most FLAT_LEVELS grey
+/* Background (usj_detect_region): a 3 x 3 range of at most FLAT_LEVELS grey
  * levels in a pixel no brighter than DARK_LEVELS (of 255). */
 #define FLAT_LEVELS 2
 #define DARK_LEVELS 48
@@ -86,43 +86,35 @@ static float *mask_window(const usj_image *m, const fit *f)
 	return out;
 }
 
-/* to_bytes: v -> round(255 (v - low) / (high - low)), clipped to 0..255.
- * Clipped as an integer: float clipping compiles to branches, which
- * mispredict on speckle. Grey and low are in [0, 1] and high - low is at
- * least 2^-16, so the product stays far inside int; negative values round
- * towards 0, and are clipped to 0 anyway. */
-static void to_bytes(const float *grey, size_t n, double low, double high, uint8_t *out)
+/* grey_rows: the window of a frame's grey, a row at a time (usj_row_fn) */
+typedef struct grey_rows {
+	const usj_grey8 *g;
+	const fit *f;
+} grey_rows;
+
+static void window_row(void *ctx, int y, float *row)
 {
-	float scale = (float)(255 / (high - low)), offset = (float)low;
-	for (size_t i = 0; i < n; i++) {
-		int k = (int)((grey[i] - offset) * scale + 0.5f);
-		k = k < 0 ? 0 : k;
-		out[i] = (uint8_t)(k > 255 ? 255 : k);
-	}
+	const grey_rows *r = ctx;
+	usj_grey8_row(r->g, r->f->src_y + y, r->f->src_x, r->f->src_w, row);
 }
 
-void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_prep_opts *o,
-                    uint8_t *image, uint8_t *region, usj_prep_stats *st)
+/* from_grey: steps 3 to 6 from the frame's grey after steps 1 and 2, fitted
+ * as f: grey (h, w) if not NULL, else made a row at a time from rows */
+static void from_grey(const fit *fp, const float *grey, int w, grey_rows *rows,
+                      const usj_image *scan_mask, const usj_prep_opts *o, uint8_t *image,
+                      uint8_t *region, usj_prep_stats *st)
 {
-	int w = img->width, size = o->size;
-	fit f = fit_frame(w, img->height, size, o->fit);
+	int size = o->size;
+	fit f = *fp;
 	size_t fitted_n = (size_t)f.dst_w * f.dst_h;
-	*st = (usj_prep_stats){.low = 0, .high = 1};
-
-	/* 1, 2: grey at native resolution, coloured annotations inpainted */
-	float *own_grey = NULL;
-	const float *grey = img->pix;
-	if (img->channels == 3) {
-		own_grey = xmalloc_aligned((size_t)w * img->height * sizeof *own_grey);
-		usj_grey_from_rgb(img, o, own_grey, st);
-		grey = own_grey;
-	}
 
 	/* 3: the window -> the fitted rectangle (dst_h, dst_w) */
 	usj_resizer *rs = usj_resizer_new(f.src_w, f.src_h, f.dst_w, f.dst_h);
 	float *fitted = xmalloc_aligned(fitted_n * sizeof *fitted);
-	usj_resize(rs, grey + (size_t)f.src_y * w + f.src_x, (size_t)w, fitted);
-	free(own_grey);
+	if (grey)
+		usj_resize(rs, grey + (size_t)f.src_y * w + f.src_x, (size_t)w, fitted);
+	else
+		usj_resize_rows(rs, window_row, rows, fitted);
 
 	/* 4: the region inside the fitted rectangle (the padding never is) */
 	uint8_t *inside = xmalloc(fitted_n);
@@ -139,11 +131,8 @@ void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_
 		free(resized);
 	} else if (o->detect_region) {
 		int radius = (int)lround(size / 64.0);
-		float *signal = xmalloc_aligned(fitted_n * sizeof *signal);
-		usj_signal_only(fitted, f.dst_w, f.dst_h, FLAT_LEVELS / 255.0f, DARK_LEVELS / 255.0f, signal);
-		region_n = usj_detect_region(signal, f.dst_w, f.dst_h, (float)o->region_threshold,
-		                             radius > 1 ? radius : 1, inside);
-		free(signal);
+		region_n = usj_detect_region(fitted, f.dst_w, f.dst_h, FLAT_LEVELS / 255.0f, DARK_LEVELS / 255.0f,
+		                             (float)o->region_threshold, radius > 1 ? radius : 1, inside);
 	}
 	if (!scan_mask && !region_n) {
 		memset(inside, 1, fitted_n);
@@ -166,9 +155,53 @@ void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_
 	memset(region, 0, (size_t)size * size);
 	for (int y = 0; y < f.dst_h; y++) {
 		size_t at = (size_t)(f.dst_y + y) * size + f.dst_x;
-		to_bytes(fitted + (size_t)y * f.dst_w, (size_t)f.dst_w, st->low, st->high, image + at);
+		usj_rescale_bytes(fitted + (size_t)y * f.dst_w, (size_t)f.dst_w, st->low, st->high, image + at);
 		memcpy(region + at, inside + (size_t)y * f.dst_w, (size_t)f.dst_w);
 	}
 	free(fitted);
 	free(inside);
+}
+
+void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_prep_opts *o,
+                    uint8_t *image, uint8_t *region, usj_prep_stats *st)
+{
+	int w = img->width, h = img->height;
+	fit f = fit_frame(w, h, o->size, o->fit);
+	*st = (usj_prep_stats){.low = 0, .high = 1};
+	/* 1, 2: grey at native resolution, coloured annotations inpainted */
+	if (img->channels == 1) {
+		from_grey(&f, img->pix, w, NULL, scan_mask, o, image, region, st);
+		return;
+	}
+	float *grey = xmalloc_aligned((size_t)w * h * sizeof *grey);
+	usj_grey_from_rgb(img, o, grey, st);
+	from_grey(&f, grey, w, NULL, scan_mask, o, image, region, st);
+	free(grey);
+}
+
+void usj_preprocess_native(const usj_native *n, const usj_image *scan_mask, const usj_prep_opts *o,
+                           uint8_t *image, uint8_t *region, usj_prep_stats *st)
+{
+	const usj_samples *s = &n->s;
+	if (s->bytes != 1 || s->maxval != 255 || s->alpha || s->complement) {
+		usj_image img;
+		usj_native_to_image(n, &img);
+		usj_preprocess(&img, scan_mask, o, image, region, st);
+		usj_image_free(&img);
+		return;
+	}
+	int w = n->width, h = n->height;
+	fit f = fit_frame(w, h, o->size, o->fit);
+	*st = (usj_prep_stats){.low = 0, .high = 1};
+	usj_grey8 *g = usj_grey8_new(s, w, h, o);
+	if (usj_grey8_coloured(g)) { /* inpainting wants the whole frame */
+		float *grey = xmalloc_aligned((size_t)w * h * sizeof *grey);
+		usj_grey8_plane(g, o, grey, st);
+		from_grey(&f, grey, w, NULL, scan_mask, o, image, region, st);
+		free(grey);
+	} else {
+		grey_rows rows = {g, &f};
+		from_grey(&f, NULL, w, &rows, scan_mask, o, image, region, st);
+	}
+	usj_grey8_free(g);
 }

@@ -43,4 +43,10 @@ typedef struct usj_prep_stats {
 void usj_preprocess(const usj_image *img, const usj_image *scan_mask, const usj_prep_opts *o,
                     uint8_t *image, uint8_t *region, usj_prep_stats *st);
 
+/* usj_preprocess_native: the same from a frame's native samples, to the bit
+ * what usj_preprocess gives for their floats (usj_native_to_image), without
+ * making them when the samples are 8-bit grey or RGB. */
+void usj_preprocess_native(const usj_native *n, const usj_image *scan_mask, const usj_prep_opts *o,
+                           uint8_t *image, uint8_t *region, usj_prep_stats *st);
+
 #endif

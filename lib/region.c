@@ -32,23 +32,55 @@ static void bitplane_init(bitplane *b, int w, int h)
 	b->bits = xmalloc((size_t)h * b->words * sizeof *b->bits);
 }
 
-/* threshold_bits: bit = grey > threshold, 4 pixels a compare */
-static void threshold_bits(const float *grey, float threshold, bitplane *b)
+/* signal_bits: bit = grey > threshold, unless the pixel is flat and dark
+ * (usj_detect_region), 4 pixels a compare. The 3 x 3 range is a min and max
+ * down 3 rows, then across 3 columns of those, over a row padded at both
+ * ends with copies of its edge pixels (the same as leaving them out). */
+static void signal_bits(const float *grey, float flat, float dark, float threshold, bitplane *b)
 {
-	const i32x4 lane_bit = {1, 2, 4, 8};
-	for (int y = 0; y < b->h; y++)
+	int w = b->w, h = b->h;
+	float *lo = xmalloc_aligned(((size_t)w + 2) * sizeof *lo); /* (w + 2): column minima, padded */
+	float *hi = xmalloc_aligned(((size_t)w + 2) * sizeof *hi); /* (w + 2): column maxima, padded */
+	for (int y = 0; y < h; y++) {
+		const float *at = grey + (size_t)y * w;
+		const float *up = y > 0 ? at - w : at, *down = y + 1 < h ? at + w : at;
+		int x = 0;
+		for (; x + 4 <= w; x += 4) {
+			f32x4 u = load4(up + x), a = load4(at + x), d = load4(down + x);
+			store4(lo + 1 + x, min4(min4(u, a), d));
+			store4(hi + 1 + x, max4(max4(u, a), d));
+		}
+		for (; x < w; x++) {
+			float mn = up[x] < at[x] ? up[x] : at[x], mx = up[x] > at[x] ? up[x] : at[x];
+			lo[1 + x] = mn < down[x] ? mn : down[x];
+			hi[1 + x] = mx > down[x] ? mx : down[x];
+		}
+		lo[0] = lo[1];
+		hi[0] = hi[1];
+		lo[w + 1] = lo[w];
+		hi[w + 1] = hi[w];
 		for (int i = 0; i < b->words; i++) {
-			const float *g = grey + (size_t)y * b->w + 64 * i;
-			int n = b->w - 64 * i < 64 ? b->w - 64 * i : 64, k = 0;
+			int n = w - 64 * i < 64 ? w - 64 * i : 64, k = 0;
+			const float *g = at + 64 * i, *l = lo + 64 * i, *u = hi + 64 * i;
 			uint64_t word = 0;
 			for (; k + 4 <= n; k += 4) {
-				i32x4 above = (load4(g + k) > threshold) & lane_bit;
-				word |= (uint64_t)(above[0] | above[1] | above[2] | above[3]) << k;
+				f32x4 v = load4(g + k);
+				f32x4 mn = min4(min4(load4(l + k), load4(l + k + 1)), load4(l + k + 2));
+				f32x4 mx = max4(max4(load4(u + k), load4(u + k + 1)), load4(u + k + 2));
+				i32x4 on = (v > threshold) & ~((mx - mn <= flat) & (v <= dark));
+				word |= (uint64_t)mask4(on) << k;
 			}
-			for (; k < n; k++)
-				word |= (uint64_t)(g[k] > threshold) << k;
+			for (; k < n; k++) {
+				float mn = l[k] < l[k + 1] ? l[k] : l[k + 1], mx = u[k] > u[k + 1] ? u[k] : u[k + 1];
+				mn = mn < l[k + 2] ? mn : l[k + 2];
+				mx = mx > u[k + 2] ? mx : u[k + 2];
+				word |= (uint64_t)(g[k] > threshold && !(mx - mn <= flat && g[k] <= dark)) << k;
+			}
 			b->bits[(size_t)y * b->words + i] = word;
 		}
+	}
+	free(lo);
+	free(hi);
 }
 
 /* step_rows: every pixel becomes the AND (erode) or OR (dilate) of itself
@@ -316,12 +348,12 @@ void usj_signal_only(const float *grey, int w, int h, float flat, float dark, fl
 	free(hi);
 }
 
-size_t usj_detect_region(const float *grey, int w, int h, float threshold, int radius,
-                         uint8_t *region)
+size_t usj_detect_region(const float *grey, int w, int h, float flat, float dark, float threshold,
+                         int radius, uint8_t *region)
 {
 	bitplane b;
 	bitplane_init(&b, w, h);
-	threshold_bits(grey, threshold, &b);
+	signal_bits(grey, flat, dark, threshold, &b);
 	open_bits(&b, radius);
 	run *r = xmalloc((size_t)h * ((w + 1) / 2) * sizeof *r);
 	int n = find_runs(&b, r);

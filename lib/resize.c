@@ -23,6 +23,10 @@ typedef struct axis {
 struct usj_resizer {
 	axis rows, cols;
 	float *between; /* (out_h, in_w): rows resampled, columns not yet */
+	/* input rows made on demand (usj_resize_rows): row y in slot y % rows.stride,
+	 * which holds all that one output row needs */
+	float *ring;    /* (rows.stride, in_w) */
+	int *ring_row;  /* (rows.stride): the row in each slot, -1: none */
 };
 
 static float *weight_at(const axis *a, int i, int t)
@@ -104,10 +108,44 @@ usj_resizer *usj_resizer_new(int in_w, int in_h, int out_w, int out_h)
 	axis_init(&r->rows, in_h, out_h);
 	axis_init(&r->cols, in_w, out_w);
 	r->between = xmalloc_aligned((size_t)out_h * in_w * sizeof *r->between);
+	r->ring = xmalloc_aligned((size_t)r->rows.stride * in_w * sizeof *r->ring);
+	r->ring_row = xmalloc((size_t)r->rows.stride * sizeof *r->ring_row);
 	return r;
 }
 
-void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
+/* set_scaled: d = w s, which is 0 + w s (-0 aside): a first tap needs no
+ * cleared row to add to */
+static void set_scaled(float *d, const float *s, float w, size_t n)
+{
+	size_t x = 0;
+	for (; x + 4 <= n; x += 4)
+		store4(d + x, w * load4(s + x));
+	for (; x < n; x++)
+		d[x] = w * s[x];
+}
+
+/* source: the input plane, or how to make its rows */
+typedef struct source {
+	const float *plane; /* (in_h, stride), or NULL */
+	size_t stride;
+	usj_row_fn make;
+	void *ctx;
+} source;
+
+static const float *input_row(usj_resizer *r, const source *s, int y)
+{
+	if (s->plane)
+		return s->plane + (size_t)y * s->stride;
+	int slot = y % r->rows.stride;
+	float *row = r->ring + (size_t)slot * r->cols.in;
+	if (r->ring_row[slot] != y) {
+		s->make(s->ctx, y, row);
+		r->ring_row[slot] = y;
+	}
+	return row;
+}
+
+static void resize(usj_resizer *r, const source *s, float *dst)
 {
 	const axis *ra = &r->rows, *ca = &r->cols;
 	size_t in_w = (size_t)ca->in;
@@ -115,12 +153,14 @@ void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
 	/* (in_h, in_w) -> between (out_h, in_w): weighted sums of whole input rows */
 	for (int i = 0; i < ra->out; i++) {
 		float *row = r->between + i * in_w;
-		memset(row, 0, in_w * sizeof *row);
+		int taps = 0;
 		for (int t = 0; t < ra->stride; t++) {
 			float w = *weight_at(ra, i, t);
 			if (w != 0)
-				add_scaled(row, src + (size_t)(ra->first[i] + t) * src_stride, w, in_w);
+				(taps++ ? add_scaled : set_scaled)(row, input_row(r, s, ra->first[i] + t), w, in_w);
 		}
+		if (!taps) /* not for an output of either kind; for safety */
+			memset(row, 0, in_w * sizeof *row);
 	}
 	/* between (out_h, in_w) -> dst (out_h, out_w): 4 outputs at a time, each
 	 * tap gathering one input for each */
@@ -143,10 +183,47 @@ void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
 	}
 }
 
+void usj_resize_reference(const usj_resizer *r, const float *src, size_t src_stride, float *dst)
+{
+	const axis *ra = &r->rows, *ca = &r->cols;
+	float *between = xmalloc((size_t)ra->out * ca->in * sizeof *between); /* (out_h, in_w) */
+	for (int i = 0; i < ra->out; i++)
+		for (int x = 0; x < ca->in; x++) {
+			float sum = 0;
+			for (int t = 0; t < ra->stride; t++)
+				sum += *weight_at(ra, i, t) * src[(size_t)(ra->first[i] + t) * src_stride + x];
+			between[(size_t)i * ca->in + x] = sum;
+		}
+	for (int i = 0; i < ra->out; i++)
+		for (int j = 0; j < ca->out; j++) {
+			float sum = 0;
+			for (int t = 0; t < ca->stride; t++)
+				sum += *weight_at(ca, j, t) * between[(size_t)i * ca->in + ca->first[j] + t];
+			dst[(size_t)i * ca->out + j] = sum;
+		}
+	free(between);
+}
+
+void usj_resize(usj_resizer *r, const float *src, size_t src_stride, float *dst)
+{
+	source s = {.plane = src, .stride = src_stride};
+	resize(r, &s, dst);
+}
+
+void usj_resize_rows(usj_resizer *r, usj_row_fn make, void *ctx, float *dst)
+{
+	source s = {.make = make, .ctx = ctx};
+	for (int k = 0; k < r->rows.stride; k++)
+		r->ring_row[k] = -1;
+	resize(r, &s, dst);
+}
+
 void usj_resizer_free(usj_resizer *r)
 {
 	axis_free(&r->rows);
 	axis_free(&r->cols);
 	free(r->between);
+	free(r->ring);
+	free(r->ring_row);
 	free(r);
 }

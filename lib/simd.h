@@ -25,4 +25,26 @@ static inline void add_scaled(float *d, const float *s, float w, size_t n)
 		d[x] += w * s[x];
 }
 
+/* min4, max4: a < b ? a : b and a > b ? a : b in each lane; mask4: bit k
+ * set when lane k of m (a comparison's result) is true. SSE2 has each as
+ * one instruction; elsewhere the vector extensions spell them out. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+static inline f32x4 min4(f32x4 a, f32x4 b) { return _mm_min_ps(a, b); }
+static inline f32x4 max4(f32x4 a, f32x4 b) { return _mm_max_ps(a, b); }
+static inline int mask4(i32x4 m) { return _mm_movemask_ps((__m128)m); }
+#else
+static inline f32x4 min4(f32x4 a, f32x4 b)
+{
+	i32x4 m = a < b;
+	return (f32x4)(((i32x4)a & m) | ((i32x4)b & ~m));
+}
+static inline f32x4 max4(f32x4 a, f32x4 b)
+{
+	i32x4 m = a > b;
+	return (f32x4)(((i32x4)a & m) | ((i32x4)b & ~m));
+}
+static inline int mask4(i32x4 m) { return (m[0] & 1) | (m[1] & 2) | (m[2] & 4) | (m[3] & 8); }
+#endif
+
 #endif

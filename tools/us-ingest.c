@@ -91,7 +91,7 @@ static int fail(result *r, int code, const char *fmt, const char *what, const ch
 	return code;
 }
 
-static int decode_mask(ingest *g, const usj_item *it, const usj_image *img, usj_image *mask, result *r)
+static int decode_mask(ingest *g, const usj_item *it, const usj_native *img, usj_image *mask, result *r)
 {
 	usj_decoder *d;
 	char err[300];
@@ -137,19 +137,19 @@ static void work(void *ctx, int64_t i, void *slot)
 	r->regions = xmalloc((size_t)r->nframes * S * S);
 	usj_image mask = {0};
 	for (int f = 0; f < r->nframes && !r->code; f++) {
-		usj_image img = {0};
-		if ((rc = usj_decoder_read(d, r->first_frame + f, &img, err, sizeof err))) {
+		usj_native img;
+		if ((rc = usj_decoder_read_native(d, r->first_frame + f, &img, err, sizeof err))) {
 			fail(r, rc, "%s: %s", it->file, err);
 			break;
 		}
 		if (it->mask && f == 0 && decode_mask(g, it, &img, &mask, r)) {
-			usj_image_free(&img);
+			usj_native_free(&img);
 			break;
 		}
 		usj_prep_stats st;
-		usj_preprocess(&img, it->mask ? &mask : NULL, &g->prep, r->images + f * S * S,
-		               r->regions + f * S * S, &st);
-		usj_image_free(&img);
+		usj_preprocess_native(&img, it->mask ? &mask : NULL, &g->prep, r->images + f * S * S,
+		                      r->regions + f * S * S, &st);
+		usj_native_free(&img);
 	}
 	usj_image_free(&mask);
 	usj_decoder_close(d);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "image.h"
 #include "mem.h"
 #include "percentile.h"
 #include "preprocess.h"
@@ -215,12 +216,41 @@ static void region_of_ring(void)
 	for (int y = 2; y < 6; y++)
 		for (int x = 30; x < 34; x++)
 			grey[y * W + x] = 1;
-	CHECK(usj_detect_region(grey, W, H, 0.1f, 1, region) == 400);
+	CHECK(usj_detect_region(grey, W, H, -1, 0, 0.1f, 1, region) == 400);
 	for (int y = 0; y < H; y++)
 		for (int x = 0; x < W; x++)
 			CHECK(region[y * W + x] == (x >= 5 && x < 25 && y >= 5 && y < 25));
 	memset(grey, 0, sizeof grey);
-	CHECK(usj_detect_region(grey, W, H, 0.1f, 1, region) == 0);
+	CHECK(usj_detect_region(grey, W, H, -1, 0, 0.1f, 1, region) == 0);
+}
+
+static void region_signal_is_reference(void)
+{
+	/* frames of flat dark grey levels, dark speckle and bright speckle;
+	 * widths around the 4-pixel vectors and 64-pixel words */
+	static const int sizes[][2] = {{1, 1}, {3, 5}, {67, 41}, {128, 90}, {131, 97}};
+	float flat = 2 / 255.0f, dark = 48 / 255.0f;
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		int w = sizes[k][0], h = sizes[k][1];
+		float *grey = malloc((size_t)w * h * sizeof *grey), *signal = malloc((size_t)w * h * sizeof *signal);
+		uint8_t *want = malloc((size_t)w * h), *got = malloc((size_t)w * h);
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				int band = (x / 9 + y / 7) % 3, level = (int)(40 * uniform());
+				/* flat: 16 or 17 of 255, at the edge of flat */
+				grey[y * w + x] = (band == 0 ? 16 + (level & 1) : band == 1 ? level : 60 + 4 * level) / 255.0f;
+			}
+		usj_signal_only(grey, w, h, flat, dark, signal);
+		for (int radius = 0; radius <= 2; radius++) {
+			size_t a = usj_detect_region(signal, w, h, -1, 0, 8 / 255.0f, radius, want);
+			size_t b = usj_detect_region(grey, w, h, flat, dark, 8 / 255.0f, radius, got);
+			CHECK(a == b && memcmp(want, got, (size_t)w * h) == 0);
+		}
+		free(grey);
+		free(signal);
+		free(want);
+		free(got);
+	}
 }
 
 /* A synthetic B-mode frame, 400 x 300 RGB: a sector with its apex at
@@ -460,6 +490,35 @@ static void luma_of_random_colours(void)
 	free(img.pix);
 }
 
+static void rescale_bytes_is_reference(void)
+{
+	/* values in [0, 1] at and around the rounding edges of several scales,
+	 * runs long and short of the 8 a vector */
+	static const double ranges[][2] = {{0, 1}, {0.1, 0.6}, {0.3, 0.3 + 1.0 / 65536}, {0.02, 0.98}};
+	enum { N = 203 };
+	float v[N];
+	uint8_t out[N];
+	for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+		double low = ranges[r][0], high = ranges[r][1];
+		for (int i = 0; i < N; i++) /* half of them on a step's midpoint */
+			v[i] = i % 2 ? (float)uniform() : (float)(low + (floor(256 * uniform()) - 0.5) * (high - low) / 255);
+		for (int i = 0; i < N; i++)
+			v[i] = v[i] < 0 ? 0 : v[i] > 1 ? 1 : v[i];
+		for (size_t n = 0; n <= N; n += n < 20 ? 1 : 61) {
+			memset(out, 7, sizeof out);
+			usj_rescale_bytes(v, n, low, high, out);
+			float scale = (float)(255 / (high - low)), offset = (float)low;
+			int bad = 0;
+			for (size_t i = 0; i < n; i++) {
+				float k = floorf((v[i] - offset) * scale + 0.5f);
+				bad += out[i] != (k < 0 ? 0 : k > 255 ? 255 : (int)k);
+			}
+			bad += n < N && out[n] != 7;
+			CHECK(bad == 0);
+		}
+	}
+}
+
 static void percentile_rescale(void)
 {
 	enum { S = 64, N = S * S };
@@ -540,6 +599,121 @@ static void scan_mask_replaces_detection(void)
 	free(mask.pix);
 }
 
+/* rows_of_plane: usj_row_fn over a plane whose rows are stride floats apart */
+typedef struct plane_rows { const float *v; int w, stride, made; } plane_rows;
+
+static void plane_row(void *ctx, int y, float *row)
+{
+	plane_rows *p = ctx;
+	memcpy(row, p->v + (size_t)y * p->stride, (size_t)p->w * sizeof *row);
+	p->made++;
+}
+
+static void resize_is_reference(void)
+{
+	/* shrinking by a lot, a little, and growing; POCUS-like; rows of a wider plane */
+	static const int sizes[][4] = {{97, 83, 10, 9}, {50, 41, 37, 30}, {13, 7, 40, 29}, {64, 64, 64, 64},
+	                               {370, 370, 224, 224}, {853, 480, 224, 126}, {5, 3, 1, 1}};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		int iw = sizes[k][0], ih = sizes[k][1], ow = sizes[k][2], oh = sizes[k][3], stride = iw + 3;
+		float *src = malloc((size_t)ih * stride * sizeof *src);
+		float *a = malloc((size_t)ow * oh * sizeof *a), *b = malloc((size_t)ow * oh * sizeof *b);
+		for (int i = 0; i < ih * stride; i++)
+			src[i] = (float)uniform();
+		usj_resizer *r = usj_resizer_new(iw, ih, ow, oh);
+		usj_resize_reference(r, src, (size_t)stride, a);
+		usj_resize(r, src, (size_t)stride, b);
+		CHECK(memcmp(a, b, (size_t)ow * oh * sizeof *a) == 0);
+		plane_rows p = {src, iw, stride, 0};
+		usj_resize_rows(r, plane_row, &p, b);
+		CHECK(memcmp(a, b, (size_t)ow * oh * sizeof *a) == 0);
+		CHECK(p.made <= ih); /* every row made once */
+		usj_resize_rows(r, plane_row, &p, b); /* the resizer forgets the rows between planes */
+		CHECK(memcmp(a, b, (size_t)ow * oh * sizeof *a) == 0 && p.made > ih);
+		usj_resizer_free(r);
+		free(src);
+		free(a);
+		free(b);
+	}
+}
+
+/* native8: a w x h frame of 8-bit samples, step a pixel (1: grey; 3, 4:
+ * RGB and a spare byte), ultrasound-like: a bright noisy square on black,
+ * neutral or, with chroma, nearly so (JPEG chroma noise) in the rows below
+ * h / 4, coloured pixels in n_marks small crosses and a colour box of
+ * box x box pixels */
+static usj_native native8(int w, int h, int step, int chroma, int n_marks, int box)
+{
+	size_t stride = (size_t)w * step + 5; /* rows need not be packed */
+	uint8_t *v = xmalloc(stride * h);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint8_t *p = v + y * stride + (size_t)x * step;
+			int inside = x > w / 5 && x < 4 * w / 5 && y > h / 6 && y < 5 * h / 6;
+			int base = inside ? 40 + (int)(180 * uniform()) : (int)(3 * uniform());
+			for (int c = 0; c < step; c++)
+				p[c] = (uint8_t)(chroma && y > h / 4 && c < 3 && uniform() < 0.3 ? base + (int)(5 * uniform()) : base);
+		}
+	for (int m = 0; step >= 3 && m < n_marks; m++) {
+		int cx = 3 + (int)((w - 6) * uniform()), cy = 3 + (int)((h - 6) * uniform());
+		for (int k = -2; k <= 2; k++) {
+			uint8_t *a = v + (size_t)(cy + k) * stride + (size_t)cx * step;
+			uint8_t *b = v + (size_t)cy * stride + (size_t)(cx + k) * step;
+			a[0] = b[0] = 250;
+			a[1] = b[1] = 250;
+			a[2] = b[2] = (uint8_t)(k & 1 ? 30 : 199); /* 250 - 199 = 51: the edge of 0.2 */
+		}
+	}
+	for (int y = h / 3; step >= 3 && y < h / 3 + box; y++)
+		for (int x = w / 3; x < w / 3 + box; x++) {
+			uint8_t *p = v + (size_t)y * stride + (size_t)x * step;
+			p[0] = (uint8_t)(200 * uniform());
+			p[1] = 20;
+			p[2] = (uint8_t)(255 - p[0]);
+		}
+	usj_native n = {.width = w, .height = h, .own = {v}};
+	n.s = (usj_samples){.data = v, .stride = stride, .per_pixel = step, .colour = step >= 3, .bytes = 1, .maxval = 255};
+	return n;
+}
+
+static void native_is_float_path(void)
+{
+	/* w, h, step, chroma, marks, box: grey, RGB and RGBX; neutral, nearly
+	 * and not; none, a few and many coloured pixels; shrinking and growing */
+	static const int frames[][6] = {
+		{301, 233, 3, 1, 0, 0}, {301, 233, 3, 0, 0, 0}, {301, 233, 3, 1, 4, 0}, {301, 233, 3, 0, 0, 70},
+		{240, 320, 4, 1, 3, 0}, {240, 320, 4, 0, 0, 0}, {257, 190, 1, 0, 0, 0}, {90, 61, 3, 1, 2, 0},
+		{90, 61, 1, 0, 0, 0}, {224, 224, 3, 1, 0, 0},
+	};
+	static const enum usj_fit fits[] = {USJ_FIT_PAD, USJ_FIT_CROP, USJ_FIT_STRETCH};
+	enum { S = 128 };
+	for (size_t k = 0; k < sizeof frames / sizeof frames[0]; k++)
+		for (int ft = 0; ft < 3; ft++) {
+			const int *d = frames[k];
+			usj_native n = native8(d[0], d[1], d[2], d[3], d[4], d[5]);
+			usj_image img;
+			usj_native_to_image(&n, &img);
+			usj_prep_opts o = usj_prep_defaults(d[0] == 224 ? 224 : S);
+			o.fit = fits[ft];
+			uint8_t *want = malloc(2 * 224 * 224), *got = malloc(2 * 224 * 224);
+			size_t SS = (size_t)o.size * o.size;
+			usj_prep_stats a, b;
+			usj_preprocess(&img, NULL, &o, want, want + SS, &a);
+			usj_preprocess_native(&n, NULL, &o, got, got + SS, &b);
+			int same = memcmp(want, got, 2 * SS) == 0 && a.annotation_fraction == b.annotation_fraction
+			           && a.inpainted == b.inpainted && a.region_fraction == b.region_fraction
+			           && a.low == b.low && a.high == b.high;
+			if (!same)
+				fprintf(stderr, "#   frame %zu, fit %d differs\n", k, ft);
+			CHECK(same);
+			CHECK((d[4] || d[5]) == (a.annotation_fraction > 0));
+			usj_image_free(&img);
+			usj_native_free(&n);
+			free(want);
+			free(got);
+		}
+}
+
 int main(int argc, char **argv)
 {
 	usj_init(argv[0]);
@@ -551,12 +725,16 @@ int main(int argc, char **argv)
 	RUN(fit_crop);
 	RUN(fit_stretch);
 	RUN(region_of_ring);
+	RUN(region_signal_is_reference);
 	RUN(region_detects_fan);
 	RUN(inpaint_small_cross);
 	RUN(large_colour_area_kept);
 	RUN(percentiles_of_masked_values);
 	RUN(luma_of_random_colours);
+	RUN(rescale_bytes_is_reference);
 	RUN(percentile_rescale);
 	RUN(scan_mask_replaces_detection);
+	RUN(resize_is_reference);
+	RUN(native_is_float_path);
 	return TEST_DONE();
 }
