@@ -64,25 +64,6 @@ static size_t luma_and_colour(const float *rgb, size_t n, float threshold, float
 	return count;
 }
 
-/* mark_around: mask gets 1 on pixel i and its 8 neighbours, and masked
- * the indices newly marked; returns the new count */
-static size_t mark_around(uint32_t i, int w, int h, uint8_t *mask, uint32_t *masked, size_t n)
-{
-	int x = (int)(i % (uint32_t)w), y = (int)(i / (uint32_t)w);
-	for (int ny = y - 1; ny <= y + 1; ny++) {
-		if (ny < 0 || ny >= h)
-			continue;
-		for (int nx = x - 1; nx <= x + 1; nx++) {
-			size_t j = (size_t)ny * w + nx;
-			if (nx < 0 || nx >= w || mask[j])
-				continue;
-			mask[j] = 1;
-			masked[n++] = (uint32_t)j;
-		}
-	}
-	return n;
-}
-
 /* hits_fn: hit (w) gets 1 where pixel x of row y is coloured, else 0 */
 typedef void (*hits_fn)(const void *frame, int y, int w, uint8_t *hit);
 
@@ -101,7 +82,7 @@ static size_t grow_annotations(hits_fn hits, const void *frame, int w, int h,
 		hits(frame, y, w, hit);
 		for (int x = 0; x < w; x++)
 			if (hit[x])
-				n = mark_around((uint32_t)y * (uint32_t)w + (uint32_t)x, w, h, mask, masked, n);
+				n = usj_mark_neighbours(mask, w, h, (uint32_t)y * (uint32_t)w + (uint32_t)x, 0, 1, masked, n);
 	}
 	free(hit);
 	return n;

@@ -36,10 +36,8 @@ static int known_mean(const float *grey, const uint8_t *mask, int w, int h, uint
 	return count;
 }
 
-/* queue_unknown_neighbours: append the unknown 8-neighbours of pixel i to
- * layer, marking them queued; returns the new length. */
-static size_t queue_unknown_neighbours(uint8_t *mask, int w, int h, uint32_t i, uint32_t *layer,
-                                       size_t n)
+size_t usj_mark_neighbours(uint8_t *mask, int w, int h, uint32_t i, uint8_t from, uint8_t to, uint32_t *list,
+                           size_t n)
 {
 	int x = (int)(i % (uint32_t)w), y = (int)(i / (uint32_t)w);
 	for (int ny = y - 1; ny <= y + 1; ny++) {
@@ -47,10 +45,10 @@ static size_t queue_unknown_neighbours(uint8_t *mask, int w, int h, uint32_t i, 
 			continue;
 		for (int nx = x - 1; nx <= x + 1; nx++) {
 			size_t j = (size_t)ny * w + nx;
-			if (nx < 0 || nx >= w || mask[j] != UNKNOWN)
+			if (nx < 0 || nx >= w || mask[j] != from)
 				continue;
-			mask[j] = QUEUED;
-			layer[n++] = (uint32_t)j;
+			mask[j] = to;
+			list[n++] = (uint32_t)j;
 		}
 	}
 	return n;
@@ -77,7 +75,7 @@ void usj_inpaint(float *grey, uint8_t *mask, int w, int h, const uint32_t *maske
 		}
 		size_t next_count = 0;
 		for (size_t k = 0; k < layer_count; k++)
-			next_count = queue_unknown_neighbours(mask, w, h, layer[k], next, next_count);
+			next_count = usj_mark_neighbours(mask, w, h, layer[k], UNKNOWN, QUEUED, next, next_count);
 		uint32_t *t = layer;
 		layer = next;
 		next = t;

@@ -113,14 +113,24 @@ int usj_object_numpy_scalar(const msgpack_object *o, double *v, int *is_int)
 	return 0;
 }
 
-int usj_record_int(const usj_record *r, const char *key, int64_t *v)
+/* scalar_field: the msgpack value at key: 0, -1 if missing, -2 if a tensor */
+static int scalar_field(const usj_record *r, const char *key, const msgpack_object **o)
 {
 	usj_field *f = usj_record_find(r, key);
 	if (!f)
 		return -1;
 	if (f->is_tensor)
 		return -2;
-	const msgpack_object *o = &f->obj;
+	*o = &f->obj;
+	return 0;
+}
+
+int usj_record_int(const usj_record *r, const char *key, int64_t *v)
+{
+	const msgpack_object *o;
+	int rc = scalar_field(r, key, &o);
+	if (rc)
+		return rc;
 	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
 		if (o->via.u64 > INT64_MAX)
 			return -2;
@@ -142,12 +152,10 @@ int usj_record_int(const usj_record *r, const char *key, int64_t *v)
 
 int usj_record_double(const usj_record *r, const char *key, double *v)
 {
-	usj_field *f = usj_record_find(r, key);
-	if (!f)
-		return -1;
-	if (f->is_tensor)
-		return -2;
-	const msgpack_object *o = &f->obj;
+	const msgpack_object *o;
+	int rc = scalar_field(r, key, &o);
+	if (rc)
+		return rc;
 	int is_int;
 	switch (o->type) {
 	case MSGPACK_OBJECT_POSITIVE_INTEGER: *v = (double)o->via.u64; return 0;
