@@ -1,4 +1,4 @@
-/* half.c: binary16 conversions, bit-exact with numpy's astype. */
+/* half.c: binary16 conversions, bit-exact with numpy's astype; bfloat16. */
 #include <string.h>
 
 #include "half.h"
@@ -56,4 +56,12 @@ uint16_t usj_float_to_half(float f)
 	if (rem > 0x1000 || (rem == 0x1000 && (half & 1)))
 		half++; /* may carry into the exponent, which is right */
 	return sign | (uint16_t)half;
+}
+
+float usj_bf16_to_float(uint16_t b)
+{
+	uint32_t bits = (uint32_t)b << 16;
+	float f;
+	memcpy(&f, &bits, 4);
+	return f;
 }
