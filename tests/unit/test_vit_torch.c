@@ -16,6 +16,7 @@
 #include "stream.h"
 #include "test.h"
 #include "vit.h"
+#include "vit_io.h"
 #include "vit_kernels.h"
 
 #define PYTHON "/usr/bin/python3"
@@ -89,15 +90,6 @@ static void put(usj_writer *w, usj_record *rec, const char *name, usj_dtype dt, 
 	usj_writer_write(w, rec);
 }
 
-static void pack_blocks(msgpack_packer *pk, const usj_blocks_config *b)
-{
-	usj_pack_kv_int(pk, "depth", b->depth);
-	usj_pack_kv_int(pk, "dim", b->dim);
-	usj_pack_kv_int(pk, "heads", b->heads);
-	usj_pack_kv_int(pk, "hidden", b->hidden);
-	usj_pack_kv_double(pk, "eps", b->eps);
-}
-
 static void write_inputs(const char *path, const model *m)
 {
 	msgpack_sbuffer meta;
@@ -106,15 +98,9 @@ static void write_inputs(const char *path, const model *m)
 	msgpack_packer_init(&pk, &meta, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 3);
 	usj_pack_cstr(&pk, "encoder");
-	msgpack_pack_map(&pk, 8);
-	usj_pack_kv_int(&pk, "img", ENC.img);
-	usj_pack_kv_int(&pk, "patch", ENC.patch);
-	usj_pack_kv_int(&pk, "chans", ENC.chans);
-	pack_blocks(&pk, &ENC.blocks);
+	usj_vit_config_pack(&pk, &ENC);
 	usj_pack_cstr(&pk, "predictor");
-	msgpack_pack_map(&pk, 6);
-	usj_pack_kv_int(&pk, "out_dim", PRED.out_dim);
-	pack_blocks(&pk, &PRED.blocks);
+	usj_pred_config_pack(&pk, &PRED);
 	usj_pack_cstr(&pk, "optim");
 	msgpack_pack_map(&pk, 7);
 	usj_pack_kv_double(&pk, "lr", LR);
