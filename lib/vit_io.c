@@ -198,6 +198,36 @@ void usj_timm_fold_grey(usj_tensorset *ts)
 	pe->nbytes = (size_t)pe->count * sizeof(float);
 }
 
+int usj_encoder_export(const usj_vit *m, const usj_params *ps, float mean, float std, const char *path, char *err,
+                       size_t errlen)
+{
+	usj_tensorset ts;
+	usj_tensorset_init(&ts);
+	usj_params_export(ps, 0, ps->n, &ts);
+	if (m->pos) {
+		int64_t D = m->c.blocks.dim;
+		usj_tensor t = {.dtype = USJ_F4, .rank = 3, .shape = {1, m->N, D}, .count = m->N * D};
+		t.nbytes = (size_t)t.count * sizeof(float);
+		t.data = xmalloc_aligned(t.nbytes);
+		memcpy(t.data, m->pos, t.nbytes);
+		if (usj_tensorset_add(&ts, "pos_embed", &t, err, errlen))
+			usj_die(USJ_EFAIL, "%s", err);
+	}
+	usj_strmap md = {0};
+	char num[32];
+	usj_strmap_set(&md, "format", "pt");
+	snprintf(num, sizeof num, "%d", m->c.blocks.heads);
+	usj_strmap_set(&md, "heads", num);
+	snprintf(num, sizeof num, "%.9g", mean);
+	usj_strmap_set(&md, "mean", num);
+	snprintf(num, sizeof num, "%.9g", std);
+	usj_strmap_set(&md, "std", num);
+	int rc = usj_safetensors_write(path, &ts, &md, err, errlen);
+	usj_strmap_free(&md);
+	usj_tensorset_free(&ts);
+	return rc;
+}
+
 char *usj_params_checksum(const usj_params *ps, char *buf)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -239,9 +269,16 @@ void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, m
 	char err[400];
 	int safetensors = strcmp(path, "-") != 0 && is_safetensors(path);
 	if (safetensors) {
-		int rc = usj_safetensors_read(path, &ts, NULL, err, sizeof err);
+		usj_strmap md = {0};
+		int rc = usj_safetensors_read(path, &ts, &md, err, sizeof err);
 		if (rc)
 			usj_die(rc, "%s: %s", path, err);
+		/* what usj_encoder_export wrote down, else the conventions of timm's ViTs */
+		const char *h = usj_strmap_get(&md, "heads"), *mn = usj_strmap_get(&md, "mean"), *sd = usj_strmap_get(&md, "std");
+		heads = heads ? heads : h ? atoi(h) : 0;
+		*mean = mn ? strtof(mn, NULL) : 0.449f;
+		*std = sd ? strtof(sd, NULL) : 0.226f;
+		usj_strmap_free(&md);
 		/* BF16 and F16 weights are used as f4 */
 		for (int i = 0; i < ts.n; i++) {
 			usj_tensor *t = &ts.items[i].t;
@@ -256,8 +293,6 @@ void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, m
 			t->nbytes = (size_t)t->count * sizeof(float);
 		}
 		usj_timm_fold_grey(&ts);
-		*mean = 0.449f;
-		*std = 0.226f;
 		if ((rc = usj_timm_config(&ts, heads, &c, err, sizeof err)))
 			usj_die(rc, "%s: %s", path, err);
 	} else {

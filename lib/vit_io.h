@@ -42,7 +42,7 @@ void usj_timm_fold_grey(usj_tensorset *ts);
 
 /* usj_encoder_load: the encoder of path, a checkpoint stream or a timm
  * .safetensors file (told apart by their first bytes): its config (heads as
- * usj_timm_config for safetensors), its parameters registered in ps (fresh)
+ * usj_timm_config for safetensors, unless its __metadata__ names them), its parameters registered in ps (fresh)
  * and loaded. meta, if not NULL, receives a packed map describing the model
  * for provenance: {"path", "format", "encoder": config, "checksum"}; mean
  * and std the pixel normalisation the model was trained with: the
@@ -51,6 +51,14 @@ void usj_timm_fold_grey(usj_tensorset *ts);
  * exit 3 on a bad file. */
 void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, msgpack_sbuffer *meta, float *mean,
                       float *std);
+
+/* usj_encoder_export: the encoder m as a safetensors file in timm's layout
+ * (fixed sin-cos positions written out as pos_embed (1, N, D), as a timm
+ * ViT without a class token holds them), with __metadata__ {"format": "pt",
+ * "heads", "mean", "std"} so that the file comes back in unchanged. 0, or
+ * an exit code with a reason in err. */
+int usj_encoder_export(const usj_vit *m, const usj_params *ps, float mean, float std, const char *path, char *err,
+                       size_t errlen);
 
 /* usj_params_checksum: FNV-1a 64 of the weights' bytes, as hex, into buf (17). */
 char *usj_params_checksum(const usj_params *ps, char *buf);

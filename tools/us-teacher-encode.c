@@ -20,7 +20,8 @@
 
 static const char *synopsis =
 	"us-teacher-encode -m MODEL (--tokens [--layer-norm] [--half] | --pool mean) [--heads H]\n"
-	"                         [--mean M] [--std S] [-b BATCH] [--shard K/N] [-j N] [-o FILE] [IMAGES]";
+	"                         [--mean M] [--std S] [-b BATCH] [--shard K/N] [-j N] [-o FILE] [IMAGES]\n"
+	"       us-teacher-encode -m MODEL --export FILE.safetensors";
 
 static void help(void)
 {
@@ -35,6 +36,8 @@ static void help(void)
 	       "  --layer-norm    with --tokens: normalise each token (LayerNorm, no affine)\n"
 	       "  --half          with --tokens: store them as float16 (<f2)\n"
 	       "  --pool mean     write \"feature\" (D): the mean of the patch tokens\n"
+	       "  --export FILE   write the encoder as a timm-layout .safetensors file that\n"
+	       "                  PyTorch loads (positions as pos_embed), and stop\n"
 	       "  --heads H       a .safetensors model's heads (default: width / 64)\n"
 	       "  --mean M        pixels enter as (p / 255 - M) / S; defaults from the checkpoint,\n"
 	       "  --std S         else 0.5 and 0.5 (safetensors: 0.449 and 0.226, ImageNet's\n"
@@ -149,10 +152,11 @@ int main(int argc, char **argv)
 		{"half", no_argument, NULL, 'H'}, {"pool", required_argument, NULL, 'P'},
 		{"heads", required_argument, NULL, 'E'}, {"mean", required_argument, NULL, 'M'},
 		{"std", required_argument, NULL, 'S'}, {"shard", required_argument, NULL, 'D'},
+		{"export", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0},
 	};
 	encode e = {.batch = 32, .shard_n = 1, .mean = NAN, .std = NAN};
-	const char *model = NULL, *out = "-";
+	const char *model = NULL, *out = "-", *export = NULL;
 	int threads = usj_cores(), heads = 0, pool = 0, c;
 	while ((c = getopt_long(argc, argv, "m:b:j:o:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -168,6 +172,7 @@ int main(int argc, char **argv)
 		case 'E': heads = (int)usj_cli_int(synopsis, "--heads", optarg, 1, 4096); break;
 		case 'M': e.mean = (float)usj_cli_double(synopsis, "--mean", optarg, -1e6, 1e6); break;
 		case 'S': e.std = (float)usj_cli_double(synopsis, "--std", optarg, 1e-9, 1e6); break;
+		case 'X': export = optarg; break;
 		case 'b': e.batch = (int)usj_cli_int(synopsis, "-b", optarg, 1, 65536); break;
 		case 'D': usj_cli_shard(synopsis, optarg, &e.shard_k, &e.shard_n); break;
 		case 'j': threads = usj_cli_threads(synopsis, optarg); break;
@@ -179,8 +184,10 @@ int main(int argc, char **argv)
 	}
 	if (!model)
 		usj_usage_error(synopsis, "no model: give -m MODEL");
-	if (e.tokens == pool)
+	if (!export && e.tokens == pool)
 		usj_usage_error(synopsis, "give one of --tokens and --pool mean");
+	if (export && (e.tokens || pool || optind < argc))
+		usj_usage_error(synopsis, "--export writes the model only: no --tokens, --pool or IMAGES");
 	if ((e.layer_norm || e.half) && !e.tokens)
 		usj_usage_error(synopsis, "--layer-norm and --half go with --tokens");
 	if (optind < argc - 1)
@@ -193,6 +200,17 @@ int main(int argc, char **argv)
 	usj_encoder_load(model, heads, &e.vit, &e.ps, &model_meta, &dmean, &dstd);
 	e.mean = isnan(e.mean) ? dmean : e.mean;
 	e.std = isnan(e.std) ? dstd : e.std;
+	if (export) {
+		char err[300];
+		int rc = usj_encoder_export(&e.vit, &e.ps, e.mean, e.std, export, err, sizeof err);
+		if (rc)
+			usj_die(rc, "%s: %s", export, err);
+		usj_vit_free(&e.vit);
+		usj_params_free(&e.ps);
+		msgpack_sbuffer_destroy(&model_meta);
+		usj_close_stdout();
+		return 0;
+	}
 	e.in = usj_open_input(optind < argc ? argv[optind] : "-", "images", "us-ingest or us-phantom");
 	pack_meta(&meta, &e, &model_meta);
 	e.out = usj_writer_open(out, e.tokens ? "tokens" : "features", &meta);

@@ -104,3 +104,15 @@ for x, y in zip(a, b):
 	assert_output --partial "give --heads"
 	[ ! -e x.usj ]
 }
+
+@test "--export writes a timm-layout safetensors file that PyTorch loads and that comes back in unchanged" {
+	models
+	us-teacher-encode -m native.usj --export native.safetensors
+	us-teacher-encode -m native.usj --tokens -o a.usj img.usj
+	"$PY" "$ROOT/tests/ref/timm_vit.py" --load native.safetensors img.usj torch.npy
+	close a.usj tokens torch.npy 1e-4
+	us-teacher-encode -m native.safetensors --tokens -o b.usj img.usj
+	close b.usj tokens torch.npy 1e-4
+	run us-teacher-encode -m native.usj --export x.safetensors --tokens
+	assert_failure 2
+}
