@@ -178,8 +178,8 @@ int usj_timm_config(const usj_tensorset *ts, int heads, usj_vit_config *c, char 
 		                (long long)n);
 	c->img = (int)g * c->patch;
 	if (c->blocks.heads < 1 || c->blocks.dim % c->blocks.heads)
-		return usj_fail(err, errlen, USJ_EDATA, "width %d does not divide into %d heads: give --heads",
-		                c->blocks.dim, c->blocks.heads);
+		return usj_fail(err, errlen, USJ_EDATA, "width %d does not divide into %d heads: give the model's "
+		                "heads with --heads", c->blocks.dim, c->blocks.heads);
 	return 0;
 }
 
@@ -276,8 +276,8 @@ void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, m
 		/* what usj_encoder_export wrote down, else the conventions of timm's ViTs */
 		const char *h = usj_strmap_get(&md, "heads"), *mn = usj_strmap_get(&md, "mean"), *sd = usj_strmap_get(&md, "std");
 		heads = heads ? heads : h ? atoi(h) : 0;
-		*mean = mn ? strtof(mn, NULL) : 0.449f;
-		*std = sd ? strtof(sd, NULL) : 0.226f;
+		*mean = mn ? strtof(mn, NULL) : 0.5f;
+		*std = sd ? strtof(sd, NULL) : 0.5f;
 		usj_strmap_free(&md);
 		/* BF16 and F16 weights are used as f4 */
 		for (int i = 0; i < ts.n; i++) {
@@ -315,12 +315,24 @@ void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, m
 		if (rc)
 			usj_die(rc, "%s: %s", path, err);
 	}
+	if (c.chans != 1)
+		usj_die(USJ_EDATA, "%s: the model takes %d channels a pixel: only grey models, or RGB ones (folded "
+		        "to grey), can read ultrasound images", path, c.chans);
 	memset(ps, 0, sizeof *ps);
 	usj_vit_register(m, &c, ps);
 	usj_params_alloc(ps);
 	int rc = usj_params_import(ps, 0, ps->n, &ts, err, sizeof err);
 	if (rc)
 		usj_die(rc, "%s: %s", path, err);
+	/* a timm ViT of another kind (layer scale, registers, a norm before the
+	 * blocks) has tensors a plain ViT lacks: refuse it rather than run a
+	 * different network; a classifier head is simply not used */
+	for (int i = 0; safetensors && i < ts.n; i++) {
+		const char *name = ts.items[i].name;
+		if (usj_params_find(ps, name) < 0 && strncmp(name, "head.", 5) != 0)
+			usj_die(USJ_EDATA, "%s: tensor '%s' is not part of a plain ViT (patch embedding, blocks, norm): "
+			        "this model has parts usjepa does not run", path, name);
+	}
 	usj_tensorset_free(&ts);
 	if (meta) {
 		msgpack_packer pk;

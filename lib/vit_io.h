@@ -46,9 +46,10 @@ void usj_timm_fold_grey(usj_tensorset *ts);
  * and loaded. meta, if not NULL, receives a packed map describing the model
  * for provenance: {"path", "format", "encoder": config, "checksum"}; mean
  * and std the pixel normalisation the model was trained with: the
- * checkpoint's "normalize" {mean, std}, else 0.5 and 0.5 (safetensors: 0.449
- * and 0.226, ImageNet's channel means and deviations averaged). Dies with
- * exit 3 on a bad file. */
+ * checkpoint's "normalize" {mean, std} or the safetensors __metadata__'s
+ * mean and std, else 0.5 and 0.5 (timm's ViTs). A model whose input is not
+ * one channel after folding, or a safetensors ViT with tensors a plain ViT
+ * lacks, is refused. Dies with exit 3 on a bad file. */
 void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, msgpack_sbuffer *meta, float *mean,
                       float *std);
 

@@ -101,7 +101,7 @@ for x, y in zip(a, b):
 	assert_failure 3
 	run us-teacher-encode -m vit.safetensors --tokens -o x.usj img.usj
 	assert_failure 3
-	assert_output --partial "give --heads"
+	assert_output --partial "give the model's heads with --heads"
 	[ ! -e x.usj ]
 }
 

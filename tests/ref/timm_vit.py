@@ -5,7 +5,7 @@ PyTorch, saved as OUTDIR/vit.safetensors (written by hand: struct + json, the
 format's specification) and as OUTDIR/vit.usj (a usjepa checkpoint stream of the
 same weights, patch embedding folded to grey); then its forward pass over the
 images stream IMAGES, each grey image repeated in the three channels and
-normalised as (p / 255 - 0.449) / 0.226, written as OUTDIR/tokens.npy (B, T, D)
+normalised as (p / 255 - 0.5) / 0.5 (timm's ViTs), written as OUTDIR/tokens.npy (B, T, D)
 without the CLS token, and OUTDIR/features.npy (B, D), their mean. It also
 writes OUTDIR/native.usj, a checkpoint of usjepa's own kind (grey, no CLS
 token, fixed sin-cos positions) of the same blocks.
@@ -95,7 +95,7 @@ def save_checkpoint(path, tensors, native=False):
         tensors = {k: v for k, v in tensors.items() if k not in ("cls_token", "pos_embed")}
     with open(path, "wb") as f:
         f.write(pk.pack({"usjepa": 1, "kind": "checkpoint", "producer": {"tool": "timm_vit.py", "version": "1"},
-                         "meta": {"encoder": enc, "normalize": {"mean": 0.449, "std": 0.226}}}))
+                         "meta": {"encoder": enc, "normalize": {"mean": 0.5, "std": 0.5}}}))
         for name, a in tensors.items():
             if name == "patch_embed.proj.weight":
                 a = a.sum(axis=1, keepdims=True)
@@ -127,7 +127,7 @@ def main():
     save_safetensors(out + "/vit.safetensors", tensors)
     save_checkpoint(out + "/vit.usj", tensors)
     save_checkpoint(out + "/native.usj", tensors, native=True)
-    x = read_images(images_path, 0.449, 0.226).expand(-1, 3, -1, -1)
+    x = read_images(images_path, 0.5, 0.5).expand(-1, 3, -1, -1)
     with torch.no_grad():
         tokens = model(x).numpy()
     np.save(out + "/tokens.npy", tokens)
