@@ -59,6 +59,8 @@ void usj_blur(float *img, float *tmp, int W, int H, double sigma)
 void usj_contrast(float *img, const uint8_t *region, int W, int H, double alpha)
 {
 	size_t n = (size_t)W * H;
+	for (size_t i = 0; i < n; i++) /* blurs and resampling can step past 1 by a rounding */
+		img[i] = img[i] < 0 ? 0 : img[i] > 1 ? 1 : img[i];
 	double m, unused;
 	int inside = 0;
 	for (size_t i = 0; region && i < n && !inside; i++)

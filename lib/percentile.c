@@ -70,11 +70,19 @@ int usj_masked_percentiles(const float *v, const uint8_t *mask, size_t n, double
 	size_t rank[4] = {(size_t)q_low, (size_t)ceil(q_low), (size_t)q_high, (size_t)ceil(q_high)};
 	/* for each: its high byte, its rank among the keys with that high byte,
 	 * and which of 4 low-byte histograms counts them (-1: none) */
-	int high_byte[4], slot_of[256];
+	int high_byte[4], slot_of[256], order[4] = {0, 1, 2, 3};
 	size_t within[4], below = 0;
-	for (int b = 0, j = 0; b < 256; b++) {
+	/* visit the ranks in ascending order: with p_low = p_high, ceil(q_low) passes q_high */
+	for (int a = 1; a < 4; a++)
+		for (int c = a; c > 0 && rank[order[c - 1]] > rank[order[c]]; c--) {
+			int t = order[c];
+			order[c] = order[c - 1];
+			order[c - 1] = t;
+		}
+	for (int b = 0, k = 0; b < 256; b++) {
 		slot_of[b] = -1;
-		for (; j < 4 && rank[j] < below + by_high[b]; j++) {
+		for (; k < 4 && rank[order[k]] < below + by_high[b]; k++) {
+			int j = order[k];
 			high_byte[j] = b;
 			within[j] = rank[j] - below;
 			slot_of[b] = j; /* ranks that share a high byte share a histogram */

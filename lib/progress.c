@@ -19,6 +19,7 @@ void usj_progress_start(usj_progress *p, const char *what, int64_t total)
 	p->total = total;
 	p->start = p->last = usj_now();
 	p->on = isatty(STDERR_FILENO);
+	p->note[0] = 0;
 }
 
 static void show(usj_progress *p, int64_t done, double now, const char *end)
@@ -28,6 +29,8 @@ static void show(usj_progress *p, int64_t done, double now, const char *end)
 	if (p->total)
 		fprintf(stderr, "/%lld", (long long)p->total);
 	fprintf(stderr, " %s, %.1f/s", p->what, rate);
+	if (p->note[0])
+		fprintf(stderr, ", %s", p->note);
 	if (p->total && done < p->total && rate > 0)
 		fprintf(stderr, ", %.0f s left", (double)(p->total - done) / rate);
 	fprintf(stderr, "\033[K%s", end);

@@ -9,6 +9,7 @@ typedef struct usj_progress {
 	int64_t total;      /* 0 if unknown */
 	double start, last; /* seconds */
 	int on;
+	char note[96];      /* shown after the rate when not empty ("loss 0.31, lr 2e-4") */
 } usj_progress;
 
 void usj_progress_start(usj_progress *p, const char *what, int64_t total);

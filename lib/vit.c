@@ -102,7 +102,8 @@ static void blocks_init(usj_blocks *k, usj_params *ps, usj_rng *rng)
 
 static void blocks_reserve(usj_blocks *k, int B, int T)
 {
-	if (k->acts && B * (int64_t)T <= k->B * (int64_t)k->T && T == k->T)
+	/* any shape fits that needs no more tokens, and no bigger attention maps */
+	if (k->acts && B * (int64_t)T <= k->B * (int64_t)k->T && B * (int64_t)T * T <= k->B * (int64_t)k->T * k->T)
 		return;
 	free(k->acts);
 	free(k->grads);
@@ -248,12 +249,13 @@ void usj_vit_reserve(usj_vit *m, int B, int T)
 {
 	int S = T + m->c.cls_token;
 	blocks_reserve(&m->blocks, B, S);
-	if (m->patches && B * (int64_t)T <= m->B * (int64_t)m->T)
+	m->B = B;
+	m->T = T;
+	if (m->patches && B * (int64_t)T <= m->cap)
 		return;
 	free(m->patches);
 	m->patches = xmalloc_aligned((size_t)B * T * m->PP * sizeof(float));
-	m->B = B;
-	m->T = T;
+	m->cap = B * (int64_t)T;
 }
 
 void usj_vit_free(usj_vit *m)

@@ -53,7 +53,8 @@ typedef struct usj_vit {
 	int first;               /* index of patch_embed.proj.weight */
 	float *pos;              /* (N, D) fixed sin-cos (learned: NULL, a parameter) */
 	usj_blocks blocks;
-	int B, T;                /* activations allocated for */
+	int B, T;                /* the last forward's images and tokens */
+	int64_t cap;             /* B T the patches buffer holds */
 	float *patches;          /* (B, T, PP) the input, kept for the backward */
 } usj_vit;
 

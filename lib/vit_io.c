@@ -102,31 +102,37 @@ int usj_pred_config_read(const msgpack_object *map, usj_pred_config *c, char *er
 	return read_blocks(map, &c->blocks, err, errlen);
 }
 
-void usj_params_export(const usj_params *ps, int first, int last, usj_tensorset *ts)
+void usj_params_export(const usj_params *ps, const float *buf, int first, int last, const char *prefix,
+                       usj_tensorset *ts)
 {
 	for (int i = first; i < last; i++) {
 		const usj_param *p = &ps->p[i];
+		char name[160];
+		snprintf(name, sizeof name, "%s%s", prefix, p->name);
 		usj_tensor t = {.dtype = USJ_F4, .rank = p->rank, .count = p->count,
 		                .nbytes = (size_t)p->count * sizeof(float)};
 		memcpy(t.shape, p->shape, sizeof p->shape);
 		t.data = xmalloc_aligned(t.nbytes ? t.nbytes : 1);
-		memcpy(t.data, ps->w + p->offset, t.nbytes);
+		memcpy(t.data, buf + p->offset, t.nbytes);
 		char err[300];
-		if (usj_tensorset_add(ts, p->name, &t, err, sizeof err))
+		if (usj_tensorset_add(ts, name, &t, err, sizeof err))
 			usj_die(USJ_EFAIL, "%s", err);
 	}
 }
 
-int usj_params_import(usj_params *ps, int first, int last, const usj_tensorset *ts, char *err, size_t errlen)
+int usj_params_import(const usj_params *ps, float *buf, int first, int last, const char *prefix,
+                      const usj_tensorset *ts, char *err, size_t errlen)
 {
 	for (int i = first; i < last; i++) {
 		const usj_param *p = &ps->p[i];
-		const usj_tensor *t = usj_tensorset_find(ts, p->name);
+		char name[160];
+		snprintf(name, sizeof name, "%s%s", prefix, p->name);
+		const usj_tensor *t = usj_tensorset_find(ts, name);
 		usj_dtype dt = t && t->dtype == USJ_F2 ? USJ_F2 : USJ_F4;
-		int rc = usj_tensorset_check(ts, p->name, dt, p->rank, p->shape, err, errlen);
+		int rc = usj_tensorset_check(ts, name, dt, p->rank, p->shape, err, errlen);
 		if (rc)
 			return rc;
-		float *w = ps->w + p->offset;
+		float *w = buf + p->offset;
 		if (dt == USJ_F4) {
 			memcpy(w, t->data, (size_t)p->count * sizeof(float));
 		} else {
@@ -203,7 +209,7 @@ int usj_encoder_export(const usj_vit *m, const usj_params *ps, float mean, float
 {
 	usj_tensorset ts;
 	usj_tensorset_init(&ts);
-	usj_params_export(ps, 0, ps->n, &ts);
+	usj_params_export(ps, ps->w, 0, ps->n, "", &ts);
 	if (m->pos) {
 		int64_t D = m->c.blocks.dim;
 		usj_tensor t = {.dtype = USJ_F4, .rank = 3, .shape = {1, m->N, D}, .count = m->N * D};
@@ -321,7 +327,7 @@ void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, m
 	memset(ps, 0, sizeof *ps);
 	usj_vit_register(m, &c, ps);
 	usj_params_alloc(ps);
-	int rc = usj_params_import(ps, 0, ps->n, &ts, err, sizeof err);
+	int rc = usj_params_import(ps, ps->w, 0, ps->n, "", &ts, err, sizeof err);
 	if (rc)
 		usj_die(rc, "%s: %s", path, err);
 	/* a timm ViT of another kind (layer scale, registers, a norm before the

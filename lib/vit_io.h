@@ -22,12 +22,15 @@ void usj_pred_config_pack(msgpack_packer *pk, const usj_pred_config *c);
 int usj_vit_config_read(const msgpack_object *map, usj_vit_config *c, char *err, size_t errlen);
 int usj_pred_config_read(const msgpack_object *map, usj_pred_config *c, char *err, size_t errlen);
 
-/* usj_params_export: parameters first .. last-1 appended to ts as <f4
- * tensors of their names and shapes. */
-void usj_params_export(const usj_params *ps, int first, int last, usj_tensorset *ts);
-/* usj_params_import: parameters first .. last-1 from ts (<f4, or <f2
- * widened), each present with its shape; 0, or USJ_EDATA with a reason. */
-int usj_params_import(usj_params *ps, int first, int last, const usj_tensorset *ts, char *err, size_t errlen);
+/* usj_params_export: parameters first .. last-1 of the buffer buf (ps->w,
+ * ->m, ->v, or another model's weights laid out alike) appended to ts as
+ * <f4 tensors named prefix + their names, of their shapes. */
+void usj_params_export(const usj_params *ps, const float *buf, int first, int last, const char *prefix,
+                       usj_tensorset *ts);
+/* usj_params_import: the same into buf from ts (<f4, or <f2 widened), each
+ * tensor present with its shape; 0, or USJ_EDATA with a reason. */
+int usj_params_import(const usj_params *ps, float *buf, int first, int last, const char *prefix,
+                      const usj_tensorset *ts, char *err, size_t errlen);
 
 /* usj_timm_config: the encoder a timm ViT's tensors describe: width, patch
  * and channels from patch_embed.proj.weight, depth from the blocks, MLP width

@@ -438,6 +438,13 @@ static void percentiles_of_masked_values(void)
 	CHECK(usj_masked_percentiles(v, mask, N, 0, 100, &low, &high) == 1);
 	CHECK_NEAR(low, inside[0], 1.0 / 65536);
 	CHECK_NEAR(high, inside[n - 1], 1.0 / 65536);
+	/* one percentile asked twice (a median), and close ones: the ranks overlap */
+	CHECK(usj_masked_percentiles(v, mask, N, 50, 50, &low, &high) == 1);
+	CHECK_NEAR(low, percentile(inside, n, 50), 1.0 / 65536);
+	CHECK_NEAR(high, percentile(inside, n, 50), 1.0 / 65536);
+	CHECK(usj_masked_percentiles(v, mask, N, 40, 40.01, &low, &high) == 1);
+	CHECK_NEAR(low, percentile(inside, n, 40), 1.0 / 65536);
+	CHECK_NEAR(high, percentile(inside, n, 40.01), 1.0 / 65536);
 	memset(mask, 0, sizeof mask);
 	low = high = -1;
 	CHECK(usj_masked_percentiles(v, mask, N, 2, 98, &low, &high) == 0 && low == -1 && high == -1);
