@@ -17,7 +17,7 @@ measure() {
 	/usr/bin/time -f %M -o "$tmp/$name.rss" "$@" >"$tmp/$name.out"
 }
 # value NAME KEY: the number after "KEY: " on NAME.out's last line carrying it
-value() { sed -n "s/.*$2: \([0-9.]*\).*/\1/p" "$tmp/$1.out" | tail -1; }
+value() { sed -n "s|.*$2: \([0-9.]*\).*|\1|p" "$tmp/$1.out" | tail -1; }
 
 # steps: about 5 s a measurement on one thread
 steps() {
