@@ -15,7 +15,7 @@ MANS      := $(wildcard man/*.1)
 # keep object files: they are intermediate in the chain rules but rebuilt needlessly otherwise
 .SECONDARY:
 
-all: check-deps $(TOOLS)
+all: check-deps $(TOOLS) $(BINDIR)/vit-bench
 
 check-deps:
 	@scripts/deps.sh $(if $(filter 0,$(shell id -u)),--install)
@@ -49,10 +49,16 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# vit-bench: the ViT's training step and inference against PyTorch (bench/vit.sh)
+$(BINDIR)/vit-bench: $(BUILD)/bench/vit-bench.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 bench: all $(BENCHES)
 	$(BUILD)/bench/phantom 128
 	bench/phantom.sh
 	bench/ingest.sh
+	bench/vit.sh
 
 # make fuzz: the libFuzzer stream-reader target for FUZZ_SECONDS (not part of make test).
 # UBSan must not recover, or undefined behaviour is printed and never reported as a finding.

@@ -7,7 +7,37 @@
 
 #include "mem.h"
 #include "pool.h"
+#include "progress.h"
+#include "simd.h"
 #include "vit_kernels.h"
+
+/* ---- profile ---- */
+
+static int prof_on;
+static usj_kernel_stats prof[USJ_K_COUNT] = {
+	{.name = "layernorm"}, {.name = "layernorm backward"}, {.name = "matmul"}, {.name = "matmul backward"},
+	{.name = "attention"}, {.name = "attention backward"}, {.name = "gelu"}, {.name = "gelu backward"},
+	{.name = "residual"}, {.name = "loss"}};
+
+void usj_kernel_profile(int on)
+{
+	prof_on = on;
+	for (int k = 0; k < USJ_K_COUNT; k++)
+		prof[k].calls = 0, prof[k].seconds = prof[k].flops = 0.0;
+}
+
+const usj_kernel_stats *usj_kernel_profile_rows(void) { return prof; }
+
+static double tic(void) { return prof_on ? usj_now() : 0.0; }
+
+static void toc(enum usj_kernel k, double t0, double flops)
+{
+	if (!prof_on)
+		return;
+	prof[k].calls++;
+	prof[k].seconds += usj_now() - t0;
+	prof[k].flops += flops;
+}
 
 /* ---- layernorm ---- */
 
@@ -47,9 +77,11 @@ static void ln_forward_rows(void *ctx, int64_t r0, int64_t r1)
 void usj_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                            const float *bias, int64_t N, int C, float eps)
 {
+	double t0 = tic();
 	ln_args a = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight, .bias = bias,
 	             .C = C, .N = N, .eps = eps};
 	usj_pool_for(N, 1, ln_forward_rows, &a);
+	toc(USJ_K_LAYERNORM, t0, 0.0);
 }
 
 static void ln_backward_rows(void *ctx, int64_t r0, int64_t r1)
@@ -93,11 +125,13 @@ static void ln_backward_channels(void *ctx, int64_t c0, int64_t c1)
 void usj_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                             const float *weight, const float *mean, const float *rstd, int64_t N, int C)
 {
+	double t0 = tic();
 	ln_args a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .inp = inp, .weight = weight,
 	             .mean = (float *)mean, .rstd = (float *)rstd, .C = C, .N = N};
 	usj_pool_for(N, 1, ln_backward_rows, &a);
 	if (dweight)
 		usj_pool_for(C, 16, ln_backward_channels, &a);
+	toc(USJ_K_LAYERNORM_BWD, t0, 0.0);
 }
 
 /* ---- matmul ---- */
@@ -123,8 +157,10 @@ static void mm_forward_rows(void *ctx, int64_t r0, int64_t r1)
 void usj_matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int64_t N, int C,
                         int OC)
 {
+	double t0 = tic();
 	mm_args a = {.out = out, .inp = inp, .weight = weight, .bias = bias, .N = N, .C = C, .OC = OC};
 	usj_pool_for(N, 16, mm_forward_rows, &a);
+	toc(USJ_K_MATMUL, t0, 2.0 * N * C * OC);
 }
 
 void usj_matmul_forward_naive(float *out, const float *inp, const float *weight, const float *bias, int64_t N,
@@ -164,12 +200,123 @@ static void mm_backward_outputs(void *ctx, int64_t o0, int64_t o1)
 void usj_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                          const float *weight, int64_t N, int C, int OC)
 {
+	double t0 = tic();
 	mm_args a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .inp = inp, .weight = weight,
 	             .N = N, .C = C, .OC = OC};
 	if (dinp)
 		usj_pool_for(N, 16, mm_backward_rows, &a);
 	if (dweight || dbias)
 		usj_pool_for(OC, 16, mm_backward_outputs, &a);
+	toc(USJ_K_MATMUL_BWD, t0, 2.0 * N * C * OC * ((dinp != NULL) + (dweight != NULL)));
+}
+
+/* ---- vector exp and erf ---- */
+
+/* For GELU and the softmax: glibc's expf and erff are scalar calls and took
+ * a quarter of a training step. */
+
+static inline f32x4 splat4(float v) { return (f32x4){v, v, v, v}; }
+static inline f32x4 min4(f32x4 a, f32x4 b)
+{
+	i32x4 m = a < b;
+	return (f32x4)((m & (i32x4)a) | (~m & (i32x4)b));
+}
+static inline f32x4 max4(f32x4 a, f32x4 b) { return -min4(-a, -b); }
+
+/* exp4: e^x for x clamped to [-87, 88]: x = k ln 2 + r with |r| <= ln 2 / 2,
+ * e^r by its Taylor series to r^7 (relative error below 1e-7), 2^k put
+ * into the exponent bits */
+static inline f32x4 exp4(f32x4 x)
+{
+	const float round = 12582912.0f; /* 1.5 2^23: adding it rounds to an integer */
+	x = max4(min4(x, splat4(88.0f)), splat4(-87.0f));
+	f32x4 t = x * splat4(1.44269504f) + splat4(round), k = t - splat4(round);
+	f32x4 r = x - k * splat4(0.693145752f) - k * splat4(1.42860677e-6f); /* ln 2 in two parts */
+	f32x4 p = splat4(1.0f / 5040) * r + splat4(1.0f / 720);
+	p = p * r + splat4(1.0f / 120);
+	p = p * r + splat4(1.0f / 24);
+	p = p * r + splat4(1.0f / 6);
+	p = p * r + splat4(0.5f);
+	p = (p * r + splat4(1.0f)) * r + splat4(1.0f);
+	i32x4 e = ((i32x4)t - (i32x4)splat4(round) + 127) << 23;
+	return p * (f32x4)e;
+}
+
+/* erf4: erf(x) = x P(x^2) / Q(x^2) for |x| <= 4 (and erf(+-4) beyond), a
+ * rational fit on [0, 4] within 5e-7 of erf */
+static inline f32x4 erf4(f32x4 x)
+{
+	x = max4(min4(x, splat4(4.0f)), splat4(-4.0f));
+	f32x4 z = x * x;
+	f32x4 p = splat4(1.98571092e-06f) * z + splat4(2.85894959e-04f);
+	f32x4 q = splat4(3.74807678e-05f) * z + splat4(1.19579386e-03f);
+	p = p * z + splat4(3.92128900e-03f);
+	q = q * z + splat4(1.52805829e-02f);
+	p = p * z + splat4(5.32144569e-02f);
+	q = q * z + splat4(1.15694128e-01f);
+	p = p * z + splat4(1.94366619e-01f);
+	q = q * z + splat4(5.05584836e-01f);
+	p = p * z + splat4(1.12837911e+00f);
+	q = q * z + splat4(1.0f);
+	return x * p / q;
+}
+
+/* the GELU of four values: x Phi(x), and its derivative Phi(x) + x phi(x) */
+static inline f32x4 gelu4(f32x4 x) { return splat4(0.5f) * x * (splat4(1.0f) + erf4(x * splat4((float)M_SQRT1_2))); }
+static inline f32x4 dgelu4(f32x4 x)
+{
+	f32x4 cdf = splat4(0.5f) * (splat4(1.0f) + erf4(x * splat4((float)M_SQRT1_2)));
+	return cdf + x * exp4(splat4(-0.5f) * x * x) * splat4((float)(0.5 * M_2_SQRTPI * M_SQRT1_2));
+}
+
+/* load_tail, store_tail: the last n < 4 values of a range as a vector */
+static inline f32x4 load_tail(const float *p, int64_t n)
+{
+	float v[4] = {0};
+	memcpy(v, p, (size_t)n * sizeof(float));
+	return load4(v);
+}
+static inline void store_tail(float *p, f32x4 x, int64_t n)
+{
+	float v[4];
+	store4(v, x);
+	memcpy(p, v, (size_t)n * sizeof(float));
+}
+
+/* softmax_row: row (n) = softmax(row) */
+static void softmax_row(float *row, int n)
+{
+	f32x4 m = splat4(row[0]), s = splat4(0.0f);
+	int u = 0;
+	for (; u + 4 <= n; u += 4)
+		m = max4(m, load4(row + u));
+	float mx = m[0];
+	for (int i = 1; i < 4; i++)
+		mx = m[i] > mx ? m[i] : mx;
+	for (; u < n; u++)
+		mx = row[u] > mx ? row[u] : mx;
+	m = splat4(mx);
+	for (u = 0; u + 8 <= n; u += 8) { /* two vectors at a time: exp4 is a long chain */
+		f32x4 e0 = exp4(load4(row + u) - m), e1 = exp4(load4(row + u + 4) - m);
+		store4(row + u, e0);
+		store4(row + u + 4, e1);
+		s += e0 + e1;
+	}
+	for (; u + 4 <= n; u += 4) {
+		f32x4 e = exp4(load4(row + u) - m);
+		store4(row + u, e);
+		s += e;
+	}
+	if (u < n)
+		store_tail(row + u, exp4(load_tail(row + u, n - u) - m), n - u);
+	float sum = (s[0] + s[1]) + (s[2] + s[3]);
+	for (; u < n; u++)
+		sum += row[u];
+	f32x4 inv = splat4(1.0f / sum);
+	for (u = 0; u + 4 <= n; u += 4)
+		store4(row + u, load4(row + u) * inv);
+	for (; u < n; u++)
+		row[u] *= inv[0];
 }
 
 /* ---- attention ---- */
@@ -193,17 +340,8 @@ static void att_forward_heads(void *ctx, int64_t p0, int64_t p1)
 		float *out = a->out + (int64_t)b * T * C + h * hs; // out (T, hs), row stride C
 		/* att = softmax(q k^T / sqrt(hs)) row by row */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, 3 * C, k, 3 * C, 0.0f, att, T);
-		for (int t = 0; t < T; t++) {
-			float *row = att + (int64_t)t * T, mx = row[0], sum = 0.0f;
-			for (int u = 1; u < T; u++)
-				mx = row[u] > mx ? row[u] : mx;
-			for (int u = 0; u < T; u++) {
-				row[u] = expf(row[u] - mx);
-				sum += row[u];
-			}
-			for (int u = 0; u < T; u++)
-				row[u] /= sum;
-		}
+		for (int t = 0; t < T; t++)
+			softmax_row(att + (int64_t)t * T, T);
 		/* out = att v */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, att, T, v, 3 * C, 0.0f, out, C);
 	}
@@ -211,8 +349,10 @@ static void att_forward_heads(void *ctx, int64_t p0, int64_t p1)
 
 void usj_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH)
 {
+	double t0 = tic();
 	att_args a = {.out = out, .att = att, .qkv = qkv, .B = B, .T = T, .C = C, .NH = NH};
 	usj_pool_for((int64_t)B * NH, 1, att_forward_heads, &a);
+	toc(USJ_K_ATTENTION, t0, 4.0 * B * T * T * C);
 }
 
 void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B, int T, int C, int NH)
@@ -282,9 +422,11 @@ static void att_backward_heads(void *ctx, int64_t p0, int64_t p1)
 void usj_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
                             int B, int T, int C, int NH)
 {
+	double t0 = tic();
 	att_args a = {.dqkv = dqkv, .scratch = scratch, .dout = dout, .qkv = qkv, .att_in = att, .B = B, .T = T,
 	              .C = C, .NH = NH};
 	usj_pool_for((int64_t)B * NH, 1, att_backward_heads, &a);
+	toc(USJ_K_ATTENTION_BWD, t0, 8.0 * B * T * T * C);
 }
 
 /* ---- elementwise ---- */
@@ -297,34 +439,54 @@ typedef struct ew_args {
 static void gelu_forward_range(void *ctx, int64_t i0, int64_t i1)
 {
 	ew_args *e = ctx;
-	for (int64_t i = i0; i < i1; i++) {
-		float x = e->a[i];
-		e->out[i] = 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
-	}
+	int64_t i = i0;
+	for (; i + 4 <= i1; i += 4)
+		store4(e->out + i, gelu4(load4(e->a + i)));
+	if (i < i1)
+		store_tail(e->out + i, gelu4(load_tail(e->a + i, i1 - i)), i1 - i);
 }
 
 void usj_gelu_forward(float *out, const float *inp, int64_t N)
 {
+	double t0 = tic();
 	ew_args e = {.out = out, .a = inp};
 	usj_pool_for(N, 256, gelu_forward_range, &e);
+	toc(USJ_K_GELU, t0, 0.0);
+}
+
+void usj_gelu_forward_naive(float *out, const float *inp, int64_t N)
+{
+	for (int64_t i = 0; i < N; i++)
+		out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * (float)M_SQRT1_2));
 }
 
 static void gelu_backward_range(void *ctx, int64_t i0, int64_t i1)
 {
 	ew_args *e = ctx;
-	for (int64_t i = i0; i < i1; i++) {
-		/* out = x Phi(x): dx = dout (Phi(x) + x phi(x)) */
-		float x = e->a[i];
-		float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
-		float pdf = expf(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
-		e->out[i] += e->b[i] * (cdf + x * pdf);
-	}
+	int64_t i = i0;
+	/* out = x Phi(x): dx = dout (Phi(x) + x phi(x)) */
+	for (; i + 4 <= i1; i += 4)
+		store4(e->out + i, load4(e->out + i) + load4(e->b + i) * dgelu4(load4(e->a + i)));
+	if (i < i1)
+		store_tail(e->out + i, load_tail(e->out + i, i1 - i) + load_tail(e->b + i, i1 - i) *
+		           dgelu4(load_tail(e->a + i, i1 - i)), i1 - i);
 }
 
 void usj_gelu_backward(float *dinp, const float *inp, const float *dout, int64_t N)
 {
+	double t0 = tic();
 	ew_args e = {.out = dinp, .a = inp, .b = dout};
 	usj_pool_for(N, 256, gelu_backward_range, &e);
+	toc(USJ_K_GELU_BWD, t0, 0.0);
+}
+
+void usj_gelu_backward_naive(float *dinp, const float *inp, const float *dout, int64_t N)
+{
+	for (int64_t i = 0; i < N; i++) {
+		float x = inp[i], cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
+		float pdf = expf(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
+		dinp[i] += dout[i] * (cdf + x * pdf);
+	}
 }
 
 static void add_range(void *ctx, int64_t i0, int64_t i1)
@@ -336,8 +498,10 @@ static void add_range(void *ctx, int64_t i0, int64_t i1)
 
 void usj_residual_forward(float *out, const float *a, const float *b, int64_t N)
 {
+	double t0 = tic();
 	ew_args e = {.out = out, .a = a, .b = b};
 	usj_pool_for(N, 256, add_range, &e);
+	toc(USJ_K_RESIDUAL, t0, 0.0);
 }
 
 /* ---- losses ---- */
@@ -377,6 +541,7 @@ static void loss_chunks(void *ctx, int64_t c0, int64_t c1)
 double usj_loss_forward(enum usj_loss kind, const float *pred, const float *target, int64_t N, float beta)
 {
 	/* fixed chunks summed in order: the same bits for any thread count */
+	double t0 = tic();
 	loss_args a = {.kind = kind, .pred = pred, .target = target, .beta = beta, .N = N};
 	a.chunk = (N + 63) / 64 > 0 ? (N + 63) / 64 : 1;
 	int64_t chunks = (N + a.chunk - 1) / a.chunk;
@@ -384,6 +549,7 @@ double usj_loss_forward(enum usj_loss kind, const float *pred, const float *targ
 	double sum = 0.0;
 	for (int64_t c = 0; c < chunks; c++)
 		sum += a.partial[c];
+	toc(USJ_K_LOSS, t0, 0.0);
 	return N ? sum / N : 0.0;
 }
 
@@ -405,6 +571,8 @@ static void loss_grad_range(void *ctx, int64_t i0, int64_t i1)
 void usj_loss_backward(float *dpred, enum usj_loss kind, const float *pred, const float *target, int64_t N,
                        float beta)
 {
+	double t0 = tic();
 	loss_args a = {.kind = kind, .pred = pred, .target = target, .dpred = dpred, .beta = beta, .N = N};
 	usj_pool_for(N, 256, loss_grad_range, &a);
+	toc(USJ_K_LOSS, t0, 0.0);
 }

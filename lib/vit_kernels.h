@@ -34,9 +34,12 @@ void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B
 void usj_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
                             int B, int T, int C, int NH);
 
-/* exact GELU, x Phi(x), as timm's nn.GELU() */
+/* exact GELU, x Phi(x), as timm's nn.GELU(), with erf and exp as vector
+ * polynomials within 5e-7 of glibc's; the naive ones call erff and expf */
 void usj_gelu_forward(float *out, const float *inp, int64_t N);
+void usj_gelu_forward_naive(float *out, const float *inp, int64_t N);
 void usj_gelu_backward(float *dinp, const float *inp, const float *dout, int64_t N);
+void usj_gelu_backward_naive(float *dinp, const float *inp, const float *dout, int64_t N);
 
 /* out (N) = a + b */
 void usj_residual_forward(float *out, const float *a, const float *b, int64_t N);
@@ -47,5 +50,20 @@ double usj_loss_forward(enum usj_loss kind, const float *pred, const float *targ
 /* dpred (N) = d loss / d pred (assigned, not accumulated) */
 void usj_loss_backward(float *dpred, enum usj_loss kind, const float *pred, const float *target, int64_t N,
                        float beta);
+
+/* The kernel profile (vit-bench --profile): while on, every kernel call adds
+ * its wall time and its matrix-product FLOPs to its kernel's row. */
+enum usj_kernel {
+	USJ_K_LAYERNORM, USJ_K_LAYERNORM_BWD, USJ_K_MATMUL, USJ_K_MATMUL_BWD, USJ_K_ATTENTION, USJ_K_ATTENTION_BWD,
+	USJ_K_GELU, USJ_K_GELU_BWD, USJ_K_RESIDUAL, USJ_K_LOSS, USJ_K_COUNT
+};
+typedef struct usj_kernel_stats {
+	const char *name;
+	int64_t calls;
+	double seconds, flops;
+} usj_kernel_stats;
+/* usj_kernel_profile: on or off, and every row back to zero */
+void usj_kernel_profile(int on);
+const usj_kernel_stats *usj_kernel_profile_rows(void); /* (USJ_K_COUNT) */
 
 #endif
