@@ -216,12 +216,6 @@ void usj_matmul_backward(float *dinp, float *dweight, float *dbias, const float 
  * a quarter of a training step. */
 
 static inline f32x4 splat4(float v) { return (f32x4){v, v, v, v}; }
-static inline f32x4 min4(f32x4 a, f32x4 b)
-{
-	i32x4 m = a < b;
-	return (f32x4)((m & (i32x4)a) | (~m & (i32x4)b));
-}
-static inline f32x4 max4(f32x4 a, f32x4 b) { return -min4(-a, -b); }
 
 /* exp4: e^x for x clamped to [-87, 88]: x = k ln 2 + r with |r| <= ln 2 / 2,
  * e^r by its Taylor series to r^7 (relative error below 1e-7), 2^k put
