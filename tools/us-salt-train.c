@@ -195,6 +195,8 @@ static void parse(opts *o, int argc, char **argv)
 		default: usj_usage_error(synopsis, "unknown option");
 		}
 	}
+	if (o->resume)
+		return; /* the state's own command line decides the rest */
 	if ((int)c->objective < 0)
 		usj_usage_error(synopsis, "no --objective given: pixels, latent or ema");
 	if (!o->out)
@@ -259,7 +261,7 @@ static float *load_targets(const char *path, const usj_imageset *s, int N, int *
 
 /* ---- checkpoints ---- */
 
-static void pack_meta(msgpack_sbuffer *sb, const usj_salt *t, int argc, char **argv, double best, int state)
+static void pack_meta(msgpack_sbuffer *sb, const usj_salt *t, int argc, char **argv, double best)
 {
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
@@ -275,16 +277,28 @@ static void pack_meta(msgpack_sbuffer *sb, const usj_salt *t, int argc, char **a
 	usj_pack_kv_str(&pk, "objective", objective_names[t->c.objective]);
 	usj_pack_kv_int(&pk, "step", t->step);
 	usj_pack_kv_double(&pk, "best_held_out", best);
-	/* the command line itself, so that --resume trains exactly as before */
+	/* the command line itself, so that --resume trains exactly as before;
+	 * where the output goes, the threads and the log are the resuming run's */
 	usj_pack_cstr(&pk, "argv");
 	int n = 0;
-	for (int i = 1; i < argc; i++)
-		n += strcmp(argv[i], "--resume") != 0;
-	msgpack_pack_array(&pk, (size_t)n);
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--resume") != 0)
-			usj_pack_cstr(&pk, argv[i]);
-	(void)state;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			msgpack_pack_array(&pk, (size_t)n);
+		for (int i = 1; i < argc; i++) {
+			if (!strcmp(argv[i], "--resume"))
+				continue;
+			if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "-j") || !strcmp(argv[i], "--log")) {
+				i++;
+				continue;
+			}
+			if (!strncmp(argv[i], "-o", 2) || !strncmp(argv[i], "-j", 2) || !strncmp(argv[i], "--log=", 6))
+				continue;
+			if (pass)
+				usj_pack_cstr(&pk, argv[i]);
+			else
+				n++;
+		}
+	}
 }
 
 static void save(const char *path, const usj_salt *t, int argc, char **argv, double best, int state)
@@ -302,15 +316,15 @@ static void save(const char *path, const usj_salt *t, int argc, char **argv, dou
 	}
 	msgpack_sbuffer meta;
 	msgpack_sbuffer_init(&meta);
-	pack_meta(&meta, t, argc, argv, best, state);
+	pack_meta(&meta, t, argc, argv, best);
 	usj_checkpoint_write(path, &ts, &meta);
 	msgpack_sbuffer_destroy(&meta);
 	usj_tensorset_free(&ts);
 }
 
-/* resume_args: the command line a state file was made with, plus -j and
- * --log from this one */
-static char **resume_args(const char *state, int *argc_out, usj_tensorset *ts, msgpack_sbuffer *meta)
+/* resume_args: the command line a state file was made with, and -o out */
+static char **resume_args(const char *state, const char *out, int *argc_out, usj_tensorset *ts,
+                          msgpack_sbuffer *meta)
 {
 	usj_checkpoint_read(state, ts, meta);
 	msgpack_unpacked u;
@@ -320,7 +334,7 @@ static char **resume_args(const char *state, int *argc_out, usj_tensorset *ts, m
 		a = usj_object_get(&u.data, "argv");
 	if (!a || a->type != MSGPACK_OBJECT_ARRAY)
 		usj_die(USJ_EDATA, "%s is not a training state of us-salt-train (no argv in its meta)", state);
-	char **argv = xcalloc(a->via.array.size + 2, sizeof *argv);
+	char **argv = xcalloc(a->via.array.size + 4, sizeof *argv);
 	argv[0] = xstrdup("us-salt-train");
 	for (uint32_t i = 0; i < a->via.array.size; i++) {
 		const msgpack_object *s = &a->via.array.ptr[i];
@@ -328,7 +342,9 @@ static char **resume_args(const char *state, int *argc_out, usj_tensorset *ts, m
 			usj_die(USJ_EDATA, "%s: its argv holds a non-string", state);
 		argv[i + 1] = xasprintf("%.*s", (int)s->via.str.size, s->via.str.ptr);
 	}
-	*argc_out = (int)a->via.array.size + 1;
+	argv[a->via.array.size + 1] = xstrdup("-o");
+	argv[a->via.array.size + 2] = xstrdup(out);
+	*argc_out = (int)a->via.array.size + 3;
 	msgpack_unpacked_destroy(&u);
 	return argv;
 }
@@ -368,17 +384,19 @@ int main(int argc, char **argv)
 	usj_tensorset_init(&resume_ts);
 	msgpack_sbuffer resume_meta;
 	msgpack_sbuffer_init(&resume_meta);
-	int threads = o.threads;
-	const char *log = o.log;
-	if (o.resume) { /* the saved command line decides everything but threads and the log */
+	if (o.resume) { /* the saved command line decides everything but outputs, threads and the log */
+		opts now = o;
 		int rargc;
-		char **rargv = resume_args(state, &rargc, &resume_ts, &resume_meta);
-		o = (opts){.threads = threads};
+		char **rargv = resume_args(state, now.out, &rargc, &resume_ts, &resume_meta);
+		o = (opts){.threads = now.threads};
 		parse(&o, rargc, rargv);
-		o.log = log ? log : o.log;
+		o.out = now.out;
+		o.log = now.log;
+		o.resume = 1;
 		argc = rargc;
 		argv = rargv;
 	}
+	int threads = o.threads;
 	usj_pool_init(threads);
 	usj_imageset data;
 	usj_imageset_load(&data, o.images);
