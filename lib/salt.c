@@ -233,9 +233,13 @@ static double forward(usj_salt *t, const usj_masks *m, const int *idx, int B, in
 
 static void draw_masks(usj_salt *t, usj_masks *m, int B, usj_rng *r)
 {
-	if (usj_masks_draw(m, &t->c.masks, B, t->enc.G, t->c.usrc ? t->valid : NULL, r) != 0)
-		usj_die(USJ_EDATA, "an image's scan region is too small for a block of %d patches: lower --min-keep or "
-		        "train without --usrc", t->c.masks.min_keep);
+	if (usj_masks_draw(m, &t->c.masks, B, t->enc.G, t->c.usrc ? t->valid : NULL, r) != 0) {
+		if (t->c.usrc)
+			usj_die(USJ_EDATA, "an image's scan region is too small for a block of %d patches: lower --min-keep "
+			        "or train without --usrc", t->c.masks.min_keep);
+		usj_die(USJ_EUSAGE, "a target block on the %dx%d patch grid cannot hold %d patches: lower --min-keep, "
+		        "or make the grid finer (--patch, or larger images)", t->enc.G, t->enc.G, t->c.masks.min_keep);
+	}
 }
 
 double usj_salt_step(usj_salt *t, double *grad_norm)

@@ -87,6 +87,7 @@ static void preset(opts *o, const char *name)
 	c->wd = 0.04, c->wd_final = 0.4;
 	c->enc.blocks.eps = c->pred.blocks.eps = 1e-6f;
 	if (!strcmp(name, "smoke")) {
+		c->enc.patch = 4; /* 32-pixel images: an 8 x 8 grid */
 		c->enc.blocks = (usj_blocks_config){.dim = 64, .depth = 2, .heads = 4, .eps = 1e-6f};
 		c->pred.blocks = (usj_blocks_config){.dim = 32, .depth = 1, .heads = 4, .eps = 1e-6f};
 		c->batch = 16, c->lr = 1e-3, o->epochs = 2;
