@@ -266,7 +266,7 @@ static void pack_meta(msgpack_sbuffer *sb, const usj_salt *t, int argc, char **a
 {
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 7);
+	msgpack_pack_map(&pk, 8);
 	usj_pack_cstr(&pk, "encoder");
 	usj_vit_config_pack(&pk, &t->enc.c);
 	usj_pack_cstr(&pk, "predictor");
@@ -278,6 +278,36 @@ static void pack_meta(msgpack_sbuffer *sb, const usj_salt *t, int argc, char **a
 	usj_pack_kv_str(&pk, "objective", objective_names[t->c.objective]);
 	usj_pack_kv_int(&pk, "step", t->step);
 	usj_pack_kv_double(&pk, "best_held_out", best);
+	/* the settings in effect, presets and defaults resolved */
+	const usj_salt_config *c = &t->c;
+	usj_pack_cstr(&pk, "train");
+	msgpack_pack_map(&pk, 26);
+	usj_pack_kv_int(&pk, "batch", c->batch);
+	usj_pack_kv_int(&pk, "steps", c->steps);
+	usj_pack_kv_int(&pk, "warmup", c->warmup);
+	usj_pack_kv_double(&pk, "lr_start", c->lr_start);
+	usj_pack_kv_double(&pk, "lr", c->lr);
+	usj_pack_kv_double(&pk, "lr_final", c->lr_final);
+	usj_pack_kv_double(&pk, "wd", c->wd);
+	usj_pack_kv_double(&pk, "wd_final", c->wd_final);
+	usj_pack_kv_double(&pk, "beta1", c->beta1);
+	usj_pack_kv_double(&pk, "beta2", c->beta2);
+	usj_pack_kv_double(&pk, "clip", c->clip);
+	usj_pack_kv_str(&pk, "loss", c->loss == USJ_LOSS_MSE ? "mse" : c->loss == USJ_LOSS_L1 ? "l1" : "smooth-l1");
+	usj_pack_kv_bool(&pk, "norm_targets", c->norm_targets);
+	usj_pack_kv_double(&pk, "ema_start", c->ema_start);
+	usj_pack_kv_double(&pk, "ema_end", c->ema_end);
+	usj_pack_kv_double(&pk, "held_out", c->held_out);
+	usj_pack_kv_int(&pk, "cap", c->cap);
+	usj_pack_kv_int(&pk, "seed", (int64_t)c->seed);
+	usj_pack_kv_bool(&pk, "usrc", c->usrc);
+	usj_pack_kv_int(&pk, "npred", c->masks.npred);
+	usj_pack_kv_double(&pk, "pred_scale_min", c->masks.pred_scale[0]);
+	usj_pack_kv_double(&pk, "pred_scale_max", c->masks.pred_scale[1]);
+	usj_pack_kv_double(&pk, "enc_scale_min", c->masks.enc_scale[0]);
+	usj_pack_kv_int(&pk, "min_keep", c->masks.min_keep);
+	usj_pack_kv_double(&pk, "crop_min", c->aug.crop_min);
+	usj_pack_kv_bool(&pk, "flips", c->aug.flips);
 	/* the command line itself, so that --resume trains exactly as before;
 	 * where the output goes, the threads and the log are the resuming run's */
 	usj_pack_cstr(&pk, "argv");
