@@ -60,16 +60,23 @@ bench: all $(BENCHES)
 	bench/ingest.sh
 	bench/vit.sh
 
-# make fuzz: the libFuzzer stream-reader target for FUZZ_SECONDS (not part of make test).
+# make fuzz: each libFuzzer target of tests/fuzz (the stream reader, the
+# safetensors parser) for FUZZ_SECONDS (not part of make test).
 # UBSan must not recover, or undefined behaviour is printed and never reported as a finding.
 FUZZ_SECONDS ?= 300
+FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz:
 	@command -v clang >/dev/null || { echo "fuzz: needs clang: apt-get install clang libclang-rt-14-dev" >&2; exit 1; }
-	@mkdir -p build/fuzz/corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(CPPFLAGS) $(PKG_CFLAGS) \
-		-o build/fuzz/fuzz_stream tests/fuzz/fuzz_stream.c $(LIB_SRC) $(LDLIBS)
-	build/fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-		-artifact_prefix=build/fuzz/ -dict=tests/fuzz/stream.dict build/fuzz/corpus tests/fuzz/corpus
+	@for f in $(FUZZERS); do \
+		mkdir -p build/fuzz/$$f.corpus && \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(CPPFLAGS) $(PKG_CFLAGS) \
+			-o build/fuzz/$$f tests/fuzz/$$f.c $(LIB_SRC) $(LDLIBS) && \
+		seeds=tests/fuzz/$${f#fuzz_}.corpus && \
+		dict=$$(ls tests/fuzz/$${f#fuzz_}.dict 2>/dev/null || true) && \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s" && \
+		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -artifact_prefix=build/fuzz/$$f- \
+			$${dict:+-dict=$$dict} build/fuzz/$$f.corpus $$seeds || exit 1; \
+	done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

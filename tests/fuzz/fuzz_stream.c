@@ -3,7 +3,7 @@
  * byte the reader hands out (header, meta, summary, each field and tensor),
  * so ASan and UBSan see any bad access. The reader must report bad input as
  * an error: usj_die would exit, which libFuzzer reports as a finding.
- * Seeds: tests/fuzz/corpus, made by tests/ref/stream_interop.py seeds DIR. */
+ * Seeds: tests/fuzz/stream.corpus, made by tests/ref/stream_interop.py seeds DIR. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

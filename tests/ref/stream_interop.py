@@ -177,7 +177,7 @@ def check(path):
 
 
 def seeds(directory):
-    """Small valid streams for tests/fuzz/corpus."""
+    """Small valid streams for tests/fuzz/stream.corpus."""
     packer = msgpack.Packer(default=msgpack_numpy.encode, use_bin_type=True)
 
     def stream(kind, recs, summary=None):
