@@ -39,7 +39,8 @@ static void help(void)
 	       "  --targets FILE    latent: the cached tokens (us-teacher-encode --tokens)\n"
 	       "  --teacher MODEL   latent: compute them online from this encoder instead\n"
 	       "  --preset P        smoke, mini (default) or paper: model, batch, schedule\n"
-	       "  --steps N         optimiser steps (default: the preset's epochs)\n"
+	       "  --steps N         optimiser steps (default: the preset's epochs); 0 writes\n"
+	       "                    the freshly initialised model (a random-init baseline)\n"
 	       "  --epochs E        epochs of the training images\n"
 	       "  --batch B         images a step\n"
 	       "  --lr LR           peak learning rate (warm-up from LR/10, cosine to LR/100)\n"
@@ -72,7 +73,7 @@ typedef struct opts {
 	usj_salt_config c;
 	const char *targets, *teacher, *out, *log, *images;
 	int64_t epochs;
-	int save_every, resume, threads;
+	int save_every, resume, threads, steps_given;
 } opts;
 
 static void preset(opts *o, const char *name)
@@ -159,7 +160,7 @@ static void parse(opts *o, int argc, char **argv)
 		case 'T': o->targets = optarg; break;
 		case 'E': o->teacher = optarg; break;
 		case 'P': break;
-		case 's': steps = usj_cli_int(synopsis, "--steps", optarg, 1, INT32_MAX); break;
+		case 's': steps = usj_cli_int(synopsis, "--steps", optarg, 0, INT32_MAX); o->steps_given = 1; break;
 		case 'e': o->epochs = usj_cli_int(synopsis, "--epochs", optarg, 1, 1000000); break;
 		case 'b': c->batch = (int)usj_cli_int(synopsis, "--batch", optarg, 1, 65536); break;
 		case 'l': c->lr = usj_cli_double(synopsis, "--lr", optarg, 0, 10); break;
@@ -449,7 +450,7 @@ int main(int argc, char **argv)
 	}
 	int spe = (usj_epoch_size(&data, o.c.cap) + o.c.batch - 1) / o.c.batch;
 	spe = spe > 0 ? spe : 1;
-	if (!o.c.steps)
+	if (!o.steps_given)
 		o.c.steps = o.epochs * spe;
 	if (o.c.warmup < 0)
 		o.c.warmup = o.c.steps / 10;
@@ -518,6 +519,8 @@ int main(int argc, char **argv)
 			fflush(logf);
 	}
 	usj_progress_end(&progress, t.step);
+	if (!o.c.steps) /* --steps 0: the freshly initialised model, the random-init baseline */
+		save(o.out, &t, argc, argv, best, 0);
 	int code = 0;
 	if (stop_signal) {
 		save(state, &t, argc, argv, best, 1);

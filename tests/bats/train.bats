@@ -144,3 +144,13 @@ open('bad.usj', 'wb').write(b''.join(pk.pack(o) for o in objs))
 	assert_output --partial "'tokens' stream"
 	[ ! -e x.usj ]
 }
+
+@test "--steps 0 writes the freshly initialised model, the random-init baseline" {
+	images
+	us-salt-train --objective ema --preset smoke --steps 0 -o r.usj img.usj
+	run us-inspect --json r.usj
+	assert_success
+	assert_output --partial '"step":0'
+	run us-teacher-encode -m r.usj --pool mean -o f.usj img.usj
+	assert_success
+}
