@@ -7,9 +7,24 @@
 #include "mem.h"
 #include "rng.h"
 
-static int strcmp_ptr(const void *a, const void *b)
+static const usj_imageset *sorting; /* qsort has no context argument */
+static int by_id_order(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(sorting->ids[*(const int *)a], sorting->ids[*(const int *)b]);
+}
+
+/* in_list: is name one of the comma-separated list's items? */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && !strncmp(p, name, n))
+			return 1;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
 }
 
 static int dataset_of(usj_imageset *s, const char *name)
@@ -22,7 +37,7 @@ static int dataset_of(usj_imageset *s, const char *name)
 	return s->ndatasets++;
 }
 
-void usj_imageset_load(usj_imageset *s, const char *path)
+void usj_imageset_load(usj_imageset *s, const char *path, const char *splits)
 {
 	memset(s, 0, sizeof *s);
 	usj_reader *r = usj_open_input(path, "images", "us-ingest or us-phantom");
@@ -35,8 +50,10 @@ void usj_imageset_load(usj_imageset *s, const char *path)
 	int cap = 0;
 	while (usj_read(r, &rec)) {
 		const usj_tensor *img = usj_record_tensor(&rec, "image"), *reg = usj_record_tensor(&rec, "region");
-		const char *id = usj_record_str(&rec, "id");
-		long long k = (long long)s->n + 1;
+		const char *id = usj_record_str(&rec, "id"), *split = usj_record_str(&rec, "split");
+		long long k = (long long)usj_reader_records(r);
+		if (splits && split && !in_list(splits, split))
+			continue;
 		if (!id)
 			usj_die(USJ_EDATA, "%s: record %lld has no id", usj_reader_name(r), k);
 		if (!img || img->dtype != USJ_U1 || img->rank != 2 || img->shape[0] != img->shape[1])
@@ -73,13 +90,14 @@ void usj_imageset_load(usj_imageset *s, const char *path)
 		usj_die(USJ_EDATA, "%s has no images to train on", path);
 	s->held_out = xcalloc((size_t)s->n, 1);
 	/* ids must be unique: targets are joined by them */
-	char **sorted = xmalloc((size_t)s->n * sizeof *sorted);
-	memcpy(sorted, s->ids, (size_t)s->n * sizeof *sorted);
-	qsort(sorted, (size_t)s->n, sizeof *sorted, strcmp_ptr);
+	s->by_id = xmalloc((size_t)s->n * sizeof *s->by_id);
+	for (int i = 0; i < s->n; i++)
+		s->by_id[i] = i;
+	sorting = s;
+	qsort(s->by_id, (size_t)s->n, sizeof *s->by_id, by_id_order);
 	for (int i = 1; i < s->n; i++)
-		if (strcmp(sorted[i - 1], sorted[i]) == 0)
-			usj_die(USJ_EDATA, "%s: the id '%s' appears twice: ids must be unique", path, sorted[i]);
-	free(sorted);
+		if (strcmp(s->ids[s->by_id[i - 1]], s->ids[s->by_id[i]]) == 0)
+			usj_die(USJ_EDATA, "%s: the id '%s' appears twice: ids must be unique", path, s->ids[s->by_id[i]]);
 }
 
 void usj_imageset_hold_out(usj_imageset *s, double fraction, uint64_t seed)
@@ -101,15 +119,23 @@ void usj_imageset_free(usj_imageset *s)
 	for (int i = 0; i < s->ndatasets; i++)
 		free(s->datasets[i]);
 	free(s->images), free(s->regions), free(s->ids), free(s->dataset), free(s->datasets), free(s->held_out);
+	free(s->by_id);
 	msgpack_sbuffer_destroy(&s->meta);
 	memset(s, 0, sizeof *s);
 }
 
 int usj_imageset_find(const usj_imageset *s, const char *id)
 {
-	for (int i = 0; i < s->n; i++)
-		if (strcmp(s->ids[i], id) == 0)
-			return i;
+	int lo = 0, hi = s->n - 1;
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2, c = strcmp(s->ids[s->by_id[mid]], id);
+		if (!c)
+			return s->by_id[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
 	return -1;
 }
 

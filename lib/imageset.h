@@ -10,6 +10,7 @@
 
 typedef struct usj_imageset {
 	int n, S;                /* images, side */
+	int *by_id;              /* (n) image indices in the order of their ids, for lookups */
 	uint8_t *images;         /* (n, S, S) */
 	uint8_t *regions;        /* (n, S, S) 0/1 */
 	char **ids;              /* (n) */
@@ -20,9 +21,11 @@ typedef struct usj_imageset {
 	msgpack_sbuffer meta;    /* the stream's meta, packed */
 } usj_imageset;
 
-/* usj_imageset_load: every record of the images stream at path; dies on bad
- * input naming the record (no image, sizes that differ, a repeated id). */
-void usj_imageset_load(usj_imageset *s, const char *path);
+/* usj_imageset_load: the records of the images stream at path whose split is
+ * in splits (a comma-separated list; NULL: all), and those without a split;
+ * dies on bad input naming the record (no image, sizes that differ, a
+ * repeated id). */
+void usj_imageset_load(usj_imageset *s, const char *path, const char *splits);
 /* usj_imageset_hold_out: mark about fraction of the images held out, chosen
  * by a hash of (seed, id), so the slice does not depend on order. */
 void usj_imageset_hold_out(usj_imageset *s, double fraction, uint64_t seed);

@@ -157,7 +157,7 @@ static void fill_targets(usj_salt *t, const usj_masks *m, const int *idx, int B)
 			float *img = t->tmp1;
 			const uint8_t *px = t->data->images + (size_t)idx[b] * S * S;
 			for (int i = 0; i < S * S; i++)
-				img[i] = (px[i] / 255.0f - t->c.mean) / t->c.std;
+				img[i] = (px[i] / 255.0f - t->c.teacher_mean) / t->c.teacher_std;
 			usj_patchify(t->patches, img, grid, 1, N, 1, S, P);
 			online = usj_vit_forward(&t->teacher, &t->tps, t->patches, grid, 1, N);
 		}

@@ -39,6 +39,7 @@ typedef struct usj_salt_config {
 	int cap;                  /* images of one dataset an epoch; 0: all */
 	uint64_t seed;
 	float mean, std;          /* pixels enter the encoder as (p / 255 - mean) / std */
+	float teacher_mean, teacher_std; /* and the online teacher, as it was trained */
 } usj_salt_config;
 
 typedef struct usj_salt {

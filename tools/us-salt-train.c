@@ -54,6 +54,8 @@ static void help(void)
 	       "  --no-augment      no crops, flips, blur, contrast or speckle\n"
 	       "  --held-out F      fraction of images held out to choose the model (0.05)\n"
 	       "  --cap N           images of one dataset (\"dataset\" field) an epoch (0: all)\n"
+	       "  --splits LIST     train on records of these splits, and those without one\n"
+	       "                    (default train,val: never a test image)\n"
 	       "  --seed K          seed (default 0)\n"
 	       "  --dim, --depth, --heads, --patch, --pred-dim, --pred-depth, --pred-heads\n"
 	       "                    override the preset's model\n"
@@ -64,14 +66,14 @@ static void help(void)
 	       "  -o CHECKPOINT     the selected model\n"
 	       "  -h, --help        this help\n"
 	       "      --version     the version\n\n"
-	       "Exit status: 0 success, 1 runtime failure (also a NaN loss or a signal, after\n"
-	       "saving), 2 usage, 3 bad input data.\n", synopsis);
+	       "Exit status: 0 success, 1 runtime failure (a NaN loss: the last saved state is\n"
+	       "kept; a signal: the state is saved first), 2 usage, 3 bad input data.\n", synopsis);
 }
 
 /* Everything the command line says. */
 typedef struct opts {
 	usj_salt_config c;
-	const char *targets, *teacher, *out, *log, *images;
+	const char *targets, *teacher, *out, *log, *images, *splits;
 	int64_t epochs;
 	int save_every, resume, threads, steps_given;
 } opts;
@@ -126,14 +128,17 @@ static void parse(opts *o, int argc, char **argv)
 		{"patch", required_argument, NULL, 4}, {"pred-dim", required_argument, NULL, 5},
 		{"pred-depth", required_argument, NULL, 6}, {"pred-heads", required_argument, NULL, 7},
 		{"save-every", required_argument, NULL, 'v'}, {"log", required_argument, NULL, 'g'},
+		{"splits", required_argument, NULL, 'Z'},
 		{"resume", no_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'}, {0},
 	};
 	/* the preset first: every other option overrides it */
 	const char *p = "mini";
-	for (int i = 1; i < argc - 1; i++)
-		if (!strcmp(argv[i], "--preset"))
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--preset") && i + 1 < argc)
 			p = argv[i + 1];
+		else if (!strncmp(argv[i], "--preset=", 9))
+			p = argv[i] + 9;
 	preset(o, p);
 	usj_salt_config *c = &o->c;
 	c->aug = usj_augment_defaults();
@@ -146,6 +151,7 @@ static void parse(opts *o, int argc, char **argv)
 	c->loss = -1;
 	c->warmup = -1;
 	o->save_every = 100;
+	o->splits = "train,val";
 	int64_t steps = 0;
 	int ch;
 	optind = 1;
@@ -189,6 +195,7 @@ static void parse(opts *o, int argc, char **argv)
 		case 7: c->pred.blocks.heads = (int)usj_cli_int(synopsis, "--pred-heads", optarg, 1, 4096); break;
 		case 'v': o->save_every = (int)usj_cli_int(synopsis, "--save-every", optarg, 1, INT32_MAX); break;
 		case 'g': o->log = optarg; break;
+		case 'Z': o->splits = optarg; break;
 		case 'R': o->resume = 1; break;
 		case 'j': o->threads = usj_cli_threads(synopsis, optarg); break;
 		case 'o': o->out = optarg; break;
@@ -197,8 +204,19 @@ static void parse(opts *o, int argc, char **argv)
 		default: usj_usage_error(synopsis, "unknown option");
 		}
 	}
-	if (o->resume)
-		return; /* the state's own command line decides the rest */
+	if (o->resume) { /* the state's own command line decides the rest */
+		for (int i = 1; i < argc; i++) {
+			const char *a = argv[i];
+			if (!strcmp(a, "-o") || !strcmp(a, "-j") || !strcmp(a, "--log"))
+				i++;
+			else if (strcmp(a, "--resume") && strncmp(a, "-o", 2) && strncmp(a, "-j", 2) && strncmp(a, "--log=", 6))
+				usj_usage_error(synopsis, "--resume takes its settings from the state file: give only -o, -j "
+				                "and --log with it, not '%s'", a);
+		}
+		if (!o->out)
+			usj_usage_error(synopsis, "--resume needs -o CHECKPOINT: the state is CHECKPOINT.state");
+		return;
+	}
 	if ((int)c->objective < 0)
 		usj_usage_error(synopsis, "no --objective given: pixels, latent or ema");
 	if (!o->out)
@@ -307,7 +325,7 @@ static void pack_meta(msgpack_sbuffer *sb, const usj_salt *t, int argc, char **a
 	usj_pack_kv_double(&pk, "pred_scale_max", c->masks.pred_scale[1]);
 	usj_pack_kv_double(&pk, "enc_scale_min", c->masks.enc_scale[0]);
 	usj_pack_kv_int(&pk, "min_keep", c->masks.min_keep);
-	usj_pack_kv_double(&pk, "crop_min", c->aug.crop_min);
+	usj_pack_kv_double(&pk, "crop_min", c->objective == USJ_OBJ_LATENT ? 1.0 : c->aug.crop_min);
 	usj_pack_kv_bool(&pk, "flips", c->aug.flips);
 	/* the command line itself, so that --resume trains exactly as before;
 	 * where the output goes, the threads and the log are the resuming run's */
@@ -337,7 +355,13 @@ static void save(const char *path, const usj_salt *t, int argc, char **argv, dou
 {
 	usj_tensorset ts;
 	usj_tensorset_init(&ts);
-	usj_params_export(&t->ps, t->ps.w, 0, t->ps.n, "", &ts);
+	if (t->c.objective == USJ_OBJ_EMA && !state) {
+		/* the model for use is I-JEPA's target encoder, with the predictor */
+		usj_params_export(&t->tps, t->tps.w, 0, t->tps.n, "", &ts);
+		usj_params_export(&t->ps, t->ps.w, t->nenc, t->ps.n, "", &ts);
+	} else {
+		usj_params_export(&t->ps, t->ps.w, 0, t->ps.n, "", &ts);
+	}
 	if (state) {
 		if (t->ps.m) {
 			usj_params_export(&t->ps, t->ps.m, 0, t->ps.n, "opt.m.", &ts);
@@ -431,7 +455,7 @@ int main(int argc, char **argv)
 	int threads = o.threads;
 	usj_pool_init(threads);
 	usj_imageset data;
-	usj_imageset_load(&data, o.images);
+	usj_imageset_load(&data, o.images, o.splits);
 	usj_imageset_hold_out(&data, o.c.held_out, o.c.seed);
 	o.c.enc.img = data.S;
 	if (data.S % o.c.enc.patch)
@@ -442,11 +466,11 @@ int main(int argc, char **argv)
 	usj_params tps = {0};
 	usj_vit teacher = {0};
 	if (o.teacher) {
-		float mean, std;
-		usj_encoder_load(o.teacher, 0, &teacher, &tps, NULL, &mean, &std);
-		if (teacher.N != N || teacher.c.cls_token)
-			usj_die(USJ_EDATA, "%s: the teacher's grid (%d patches) is not the student's (%d): match --patch and "
-			        "the image size", o.teacher, teacher.N, N);
+		usj_encoder_load(o.teacher, 0, &teacher, &tps, NULL, &o.c.teacher_mean, &o.c.teacher_std);
+		if (teacher.c.img != data.S || teacher.c.patch != o.c.enc.patch)
+			usj_die(USJ_EDATA, "%s: the teacher takes %dx%d images in %d-pixel patches, the student %dx%d in %d: "
+			        "train the student on the teacher's grid (--patch, and the image size)", o.teacher,
+			        teacher.c.img, teacher.c.img, teacher.c.patch, data.S, data.S, o.c.enc.patch);
 	}
 	int spe = (usj_epoch_size(&data, o.c.cap) + o.c.batch - 1) / o.c.batch;
 	spe = spe > 0 ? spe : 1;
@@ -504,7 +528,7 @@ int main(int argc, char **argv)
 		int epoch_end = t.step % spe == 0 || t.step == o.c.steps;
 		if (epoch_end) {
 			double held = usj_salt_held_out(&t);
-			if (logf)
+			if (logf && !isnan(held))
 				fprintf(logf, "{\"step\":%lld,\"held_out\":%.9g}\n", (long long)t.step, held);
 			if (isnan(held) || held < best) { /* the selected model: the lowest held-out loss */
 				best = isnan(held) ? best : held;
@@ -522,7 +546,7 @@ int main(int argc, char **argv)
 	if (!o.c.steps) /* --steps 0: the freshly initialised model, the random-init baseline */
 		save(o.out, &t, argc, argv, best, 0);
 	int code = 0;
-	if (stop_signal) {
+	if (stop_signal && t.step < o.c.steps) {
 		save(state, &t, argc, argv, best, 1);
 		usj_warn("stopped by a signal at step %lld: %s holds the state; continue with --resume", (long long)t.step,
 		         state);

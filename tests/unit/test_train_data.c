@@ -29,6 +29,8 @@ static char *write_set(int na, int nb)
 		snprintf(id, sizeof id, "img%03d", i);
 		usj_record_set_str(&r, "id", id);
 		usj_record_set_str(&r, "dataset", i < na ? "a" : "b");
+		if (i % 5 < 2) /* a test image every fifth; the rest half train, half without a split */
+			usj_record_set_str(&r, "split", i % 5 ? "train" : "test");
 		memset(usj_record_set_tensor(&r, "image", USJ_U1, 2, shape)->data, i, S * S);
 		memset(usj_record_set_tensor(&r, "region", USJ_U1, 2, shape)->data, 1, S * S);
 		usj_writer_write(w, &r);
@@ -42,7 +44,7 @@ static void held_out_by_id_and_capped_epochs(void)
 {
 	char *path = write_set(200, 12);
 	usj_imageset s;
-	usj_imageset_load(&s, path);
+	usj_imageset_load(&s, path, NULL);
 	CHECK(s.n == 212 && s.S == 16 && s.ndatasets == 2);
 	usj_imageset_hold_out(&s, 0.1, 5);
 	int held = 0, held_b = 0;
@@ -71,10 +73,19 @@ static void held_out_by_id_and_capped_epochs(void)
 	usj_epoch_free(&e1), usj_epoch_free(&e2), usj_epoch_free(&again);
 	/* the slice follows the ids, not their order: the same ids held out again */
 	usj_imageset t;
-	usj_imageset_load(&t, path);
+	usj_imageset_load(&t, path, NULL);
 	usj_imageset_hold_out(&t, 0.1, 5);
 	CHECK(memcmp(s.held_out, t.held_out, (size_t)s.n) == 0);
+	for (int i = 0; i < s.n; i++)
+		CHECK(usj_imageset_find(&s, s.ids[i]) == i);
+	CHECK(usj_imageset_find(&s, "img999") == -1);
 	usj_imageset_free(&s);
+	usj_imageset_free(&t);
+	/* training never sees a test image; records without a split are kept */
+	usj_imageset_load(&t, path, "train,val");
+	CHECK(t.n == 212 - 43);
+	CHECK(usj_imageset_find(&t, "img000") == -1 && usj_imageset_find(&t, "img001") >= 0 &&
+	      usj_imageset_find(&t, "img002") >= 0);
 	usj_imageset_free(&t);
 	free(path);
 }
