@@ -1,0 +1,140 @@
+# pipelines/study.mk: the US-JEPA study as make targets (included by the
+# top Makefile). Every intermediate file is a target, written atomically by
+# the tools, so an interrupted study resumes where it stopped; the teacher's
+# tokens are computed once and every student reads them.
+#
+#   make study                      SCALE=mini on the synthetic benchmark
+#   make study SCALE=smoke          the whole pipeline in a few minutes (CI)
+#   make study DATA=../shared/data/pocus   pretrain and probe on a real dataset
+#
+# Everything lands in results/SCALE/ (results/NAME-SCALE/ with DATA=).
+
+SCALE ?= mini
+ifeq ($(SCALE),smoke)
+  SIZE := 32
+  N_PRETRAIN := 320
+  N_TASK := 120
+  PRESET := smoke
+  TRAIN := --steps 60
+  SEEDS := 2
+  FRACTIONS := 10,100
+  CORRUPTIONS := blur-2 contrast-2 speckle-2
+else ifeq ($(SCALE),mini)
+  SIZE := 64
+  N_PRETRAIN := 3000
+  N_TASK := 400
+  PRESET := mini
+  TRAIN := --epochs 6
+  SEEDS := 5
+  FRACTIONS := 1,5,10,50,100
+  CORRUPTIONS := $(foreach k,blur contrast speckle,$(k)-1 $(k)-2 $(k)-3)
+else ifeq ($(SCALE),paper)
+  SIZE := 224
+  N_PRETRAIN := 20000
+  N_TASK := 2000
+  PRESET := paper
+  TRAIN :=
+  SEEDS := 5
+  FRACTIONS := 1,5,10,50,100
+  CORRUPTIONS := $(foreach k,blur contrast speckle,$(k)-1 $(k)-2 $(k)-3)
+else
+  $(error SCALE must be smoke, mini or paper, not '$(SCALE)')
+endif
+
+STUDY_TASKS := liver-mass breast sites fatty-liver gallbladder ovary lung thyroid
+MODELS := random teacher student usrc ijepa
+ifdef DATA
+  R := results/$(notdir $(abspath $(DATA)))-$(SCALE)
+  STUDY_TASKS := $(notdir $(abspath $(DATA)))
+else
+  R := results/$(SCALE)
+endif
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+# each tool one thread: make -j runs JOBS of them at once
+T := -j 1
+BIN := $(abspath $(BINDIR))
+say = @printf '\n== %s\n' "$(1)" >&2
+
+.PHONY: study study-run
+study: check-deps all
+	@$(MAKE) --no-print-directory -j $(JOBS) study-run SCALE=$(SCALE) $(if $(DATA),DATA=$(DATA))
+	@echo "study: $(R)/report/report.md" >&2
+
+study-run: $(R)/report/report.md
+
+# ---- data ----
+ifdef DATA
+$(R)/data/all.usj:
+	$(call say,ingesting $(DATA))
+	@mkdir -p $(@D)
+	$(BIN)/us-ingest --size $(SIZE) $(T) -o $@ $(DATA)
+$(R)/data/pretrain.usj: $(R)/data/all.usj
+	cp $< $@.tmp && mv $@.tmp $@
+$(R)/data/$(STUDY_TASKS).usj: $(R)/data/all.usj
+	cp $< $@.tmp && mv $@.tmp $@
+else
+$(R)/data/pretrain:
+	$(call say,simulating the pretraining corpus)
+	@mkdir -p $(@D)
+	$(BIN)/us-phantom --task pretrain -n $(N_PRETRAIN) --size $(SIZE) --overlays 0.2 $(T) -o $@
+$(R)/data/%-phantom:
+	$(call say,simulating $*)
+	@mkdir -p $(@D)
+	$(BIN)/us-phantom --task $* -n $(N_TASK) --size $(SIZE) --overlays 0.2 --seed 1 $(T) -o $@
+$(R)/data/pretrain.usj: $(R)/data/pretrain
+	$(BIN)/us-ingest --size $(SIZE) $(T) -o $@ $<
+$(R)/data/%.usj: $(R)/data/%-phantom
+	$(BIN)/us-ingest --size $(SIZE) $(T) -o $@ $<
+endif
+
+# corrupted test sets: TASK-KIND-SEVERITY
+define corrupt_rule
+$(R)/data/$(1)-$(2).usj: $(R)/data/$(1).usj
+	$(BIN)/us-corrupt --kind $(word 1,$(subst -, ,$(2))) --severity $(word 2,$(subst -, ,$(2))) -o $$@ $$<
+endef
+$(foreach t,$(STUDY_TASKS),$(foreach c,$(CORRUPTIONS),$(eval $(call corrupt_rule,$(t),$(c)))))
+
+# ---- models ----
+TRAIN_ARGS = --preset $(PRESET) $(TRAIN) $(T)
+$(R)/models/random.usj: $(R)/data/pretrain.usj
+	@mkdir -p $(@D)
+	$(BIN)/us-salt-train --objective ema --preset $(PRESET) --steps 0 $(T) -o $@ $<
+$(R)/models/teacher.usj: $(R)/data/pretrain.usj
+	$(call say,stage 1: the pixel teacher)
+	@mkdir -p $(@D)
+	$(BIN)/us-salt-train --objective pixels $(TRAIN_ARGS) --log $@.log -o $@ $<
+$(R)/targets.usj: $(R)/models/teacher.usj $(R)/data/pretrain.usj
+	$(call say,the teacher's tokens, cached once)
+	$(BIN)/us-teacher-encode -m $< --tokens --half $(T) -o $@ $(R)/data/pretrain.usj
+$(R)/models/student.usj: $(R)/targets.usj $(R)/data/pretrain.usj
+	$(call say,stage 2: the SALT student)
+	$(BIN)/us-salt-train --objective latent --targets $< $(TRAIN_ARGS) --log $@.log -o $@ $(R)/data/pretrain.usj
+$(R)/models/usrc.usj: $(R)/targets.usj $(R)/data/pretrain.usj
+	$(call say,stage 2: the USrc student)
+	$(BIN)/us-salt-train --objective latent --targets $< --usrc $(TRAIN_ARGS) --log $@.log -o $@ $(R)/data/pretrain.usj
+$(R)/models/ijepa.usj: $(R)/data/pretrain.usj
+	$(call say,the I-JEPA baseline)
+	@mkdir -p $(@D)
+	$(BIN)/us-salt-train --objective ema $(TRAIN_ARGS) --log $@.log -o $@ $<
+
+# ---- features and probes ----
+define model_rules
+$(R)/features/$(1)/%.usj: $(R)/models/$(1).usj $(R)/data/%.usj
+	@mkdir -p $$(@D)
+	$(BIN)/us-teacher-encode -m $$< --pool mean $(T) -o $$@ $(R)/data/$$*.usj
+endef
+$(foreach m,$(MODELS),$(eval $(call model_rules,$(m))))
+
+define model_task_rules
+$(R)/probes/$(1)-$(2).usj: $(R)/features/$(1)/$(2).usj $(foreach c,$(CORRUPTIONS),$(R)/features/$(1)/$(2)-$(c).usj)
+	@mkdir -p $$(@D)
+	$(BIN)/us-probe --model $(1) --task $(2) --seeds $(SEEDS) --fractions $(FRACTIONS) \
+		$(foreach c,$(CORRUPTIONS),--eval $(c)=$(R)/features/$(1)/$(2)-$(c).usj) $(T) -o $$@ $$<
+endef
+$(foreach m,$(MODELS),$(foreach t,$(STUDY_TASKS),$(eval $(call model_task_rules,$(m),$(t)))))
+
+PROBES := $(foreach m,$(MODELS),$(foreach t,$(STUDY_TASKS),$(R)/probes/$(m)-$(t).usj))
+$(R)/report/report.md: $(PROBES)
+	$(call say,the report)
+	rm -rf $(R)/report
+	$(BIN)/us-report -o $(R)/report $^
