@@ -104,7 +104,7 @@ $(R)/models/teacher.usj: $(R)/data/pretrain.usj
 	@mkdir -p $(@D)
 	$(BIN)/us-salt-train --objective pixels $(TRAIN_ARGS) --log $@.log -o $@ $<
 $(R)/targets.usj: $(R)/models/teacher.usj $(R)/data/pretrain.usj
-	$(call say,the teacher's tokens, cached once)
+	$(call say,the teacher's tokens: cached once)
 	$(BIN)/us-teacher-encode -m $< --tokens --half $(T) -o $@ $(R)/data/pretrain.usj
 $(R)/models/student.usj: $(R)/targets.usj $(R)/data/pretrain.usj
 	$(call say,stage 2: the SALT student)
