@@ -103,11 +103,8 @@ void usj_imageset_load(usj_imageset *s, const char *path, const char *splits)
 void usj_imageset_hold_out(usj_imageset *s, double fraction, uint64_t seed)
 {
 	for (int i = 0; i < s->n; i++) {
-		uint64_t h = 0xcbf29ce484222325ull ^ seed;
-		for (const char *p = s->ids[i]; *p; p++)
-			h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
 		usj_rng r;
-		usj_rng_seed(&r, h);
+		usj_rng_seed_key(&r, seed, s->ids[i]);
 		s->held_out[i] = usj_rng_uniform(&r) < fraction;
 	}
 }

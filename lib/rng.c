@@ -17,6 +17,14 @@ void usj_rng_seed(usj_rng *r, uint64_t seed)
 		r->s[i] = splitmix64(&seed);
 }
 
+void usj_rng_seed_key(usj_rng *r, uint64_t seed, const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	usj_rng_seed(r, h);
+}
+
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t usj_rng_u64(usj_rng *r)

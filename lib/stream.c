@@ -314,13 +314,17 @@ usj_reader *usj_open_input(const char *path, const char *kind, const char *maker
 	usj_reader *r = usj_reader_open(path);
 	if (!r)
 		usj_die(errno == ENOENT || errno == ENOTDIR ? USJ_EDATA : USJ_EFAIL, "cannot open %s:", path);
+	char msg[1024]; /* the reader is closed before dying, so that nothing is left allocated */
 	int rc = usj_reader_start(r);
 	if (rc)
-		usj_die(rc, "%s", usj_reader_error(r));
-	if (kind && strcmp(kind, r->kind) != 0)
-		usj_die(USJ_EDATA, "%s is a '%s' stream, but %s reads '%s' streams: make one with %s",
-		        r->name, r->kind, usj_prog, kind, maker);
-	return r;
+		snprintf(msg, sizeof msg, "%s", usj_reader_error(r));
+	else if (kind && strcmp(kind, r->kind) != 0)
+		snprintf(msg, sizeof msg, "%s is a '%s' stream, but %s reads '%s' streams: make one with %s", r->name,
+		         r->kind, usj_prog, kind, maker);
+	else
+		return r;
+	usj_reader_close(r);
+	usj_die(rc ? rc : USJ_EDATA, "%s", msg);
 }
 
 int usj_read(usj_reader *r, usj_record *rec)

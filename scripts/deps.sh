@@ -5,7 +5,7 @@
 set -u
 PKGS="gcc make pkg-config libopenblas-dev libtiff-dev libmsgpack-dev libpng-dev
 libjpeg62-turbo-dev libjansson-dev libcsv-dev bats bats-assert bats-support parallel
-python3 python3-numpy python3-msgpack-numpy python3-pil python3-sklearn python3-torch time"
+python3 python3-numpy python3-msgpack-numpy python3-pil python3-sklearn python3-torch time gnuplot-nox"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
