@@ -440,10 +440,11 @@ int main(int argc, char **argv)
 	usj_tensorset_init(&resume_ts);
 	msgpack_sbuffer resume_meta;
 	msgpack_sbuffer_init(&resume_meta);
+	char **rargv = NULL; /* the state's command line, when resuming */
+	int rargc = 0;
 	if (o.resume) { /* the saved command line decides everything but outputs, threads and the log */
 		opts now = o;
-		int rargc;
-		char **rargv = resume_args(state, now.out, &rargc, &resume_ts, &resume_meta);
+		rargv = resume_args(state, now.out, &rargc, &resume_ts, &resume_meta);
 		o = (opts){.threads = now.threads};
 		parse(&o, rargc, rargv);
 		o.out = now.out;
@@ -558,6 +559,9 @@ int main(int argc, char **argv)
 	free(cache);
 	usj_imageset_free(&data);
 	free(state);
+	for (int i = 0; i < rargc; i++)
+		free(rargv[i]);
+	free(rargv);
 	usj_close_stdout();
 	return code;
 }
