@@ -13,7 +13,8 @@ SCALE ?= mini
 ifeq ($(SCALE),smoke)
   SIZE := 32
   N_PRETRAIN := 320
-  N_TASK := 120
+  N_TASK := 300
+  PER_GROUP := 2
   PRESET := smoke
   TRAIN := --steps 60
   SEEDS := 2
@@ -22,7 +23,8 @@ ifeq ($(SCALE),smoke)
 else ifeq ($(SCALE),mini)
   SIZE := 64
   N_PRETRAIN := 3000
-  N_TASK := 400
+  N_TASK := 600
+  PER_GROUP := 3
   PRESET := mini
   TRAIN := --epochs 6
   SEEDS := 5
@@ -32,6 +34,7 @@ else ifeq ($(SCALE),paper)
   SIZE := 224
   N_PRETRAIN := 20000
   N_TASK := 2000
+  PER_GROUP := 4
   PRESET := paper
   TRAIN :=
   SEEDS := 5
@@ -80,7 +83,7 @@ $(R)/data/pretrain:
 $(R)/data/%-phantom:
 	$(call say,simulating $*)
 	@mkdir -p $(@D)
-	$(BIN)/us-phantom --task $* -n $(N_TASK) --size $(SIZE) --overlays 0.2 --seed 1 $(T) -o $@
+	$(BIN)/us-phantom --task $* -n $(N_TASK) --per-group $(PER_GROUP) --size $(SIZE) --overlays 0.2 --seed 1 $(T) -o $@
 $(R)/data/pretrain.usj: $(R)/data/pretrain
 	$(BIN)/us-ingest --size $(SIZE) $(T) -o $@ $<
 $(R)/data/%.usj: $(R)/data/%-phantom
