@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 		if (s == 0 && profile)
 			usj_kernel_profile(1);
 		double t0 = usj_now(), loss = 0.0;
-		const float *tok = usj_vit_forward(&enc, &ps, patches, ctx_idx, B, Tc);
+		const float *tok = (train ? usj_vit_forward : usj_vit_infer)(&enc, &ps, patches, ctx_idx, B, Tc);
 		if (train) {
 			usj_params_zero_grad(&ps);
 			const float *p = usj_pred_forward(&pred, &ps, tok, ctx_idx, tgt_idx, B, Tc, Tt);

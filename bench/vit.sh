@@ -3,10 +3,15 @@
 # the same model, shapes and FLOP model: images/s of a SALT training step and
 # of teacher inference for each configuration on one and two threads, the C
 # side's GFLOP/s as a share of the pool's sgemm peak measured in the same run,
-# and each side's peak RSS. Prints the table and writes it to bench/README.md.
+# and each side's peak RSS. Every measurement is taken RUNS times (default 3),
+# C and PyTorch in turn, and the median kept; the spread column is the C
+# side's (max - min) / median, a gauge of the machine's noise. Prints the
+# table and writes it to bench/README.md, keeping the README's "## Notes"
+# section (written by hand) as it is.
 set -eu
 cd "$(dirname "$0")/.."
 py=/usr/bin/python3
+runs=${RUNS:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -18,6 +23,11 @@ measure() {
 }
 # value NAME KEY: the number after "KEY: " on NAME.out's last line carrying it
 value() { sed -n "s|.*$2: \([0-9.]*\).*|\1|p" "$tmp/$1.out" | tail -1; }
+# median: the median of the numbers on standard input, one a line
+median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# spread: (max - min) / median of the numbers on standard input, in %
+spread() { sort -g | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	printf "%.0f", 100 * (v[NR] - v[1]) / m }'; }
 
 # steps: about 5 s a measurement on one thread
 steps() {
@@ -29,50 +39,70 @@ steps() {
 }
 
 for j in 1 2; do
-	measure sgemm$j bin/vit-bench --mode sgemm --threads $j --steps 100
+	for r in $(seq $runs); do
+		measure sgemm bin/vit-bench --mode sgemm --threads $j --steps 100
+		value sgemm GFLOP/s >>"$tmp/sgemm$j"
+	done
 done
 {
 	printf '| config | mode | threads | C img/s | PyTorch img/s | C / PyTorch | C GFLOP/s | %% of sgemm peak'
-	printf ' | PyTorch GFLOP/s | C RSS MB | PyTorch RSS MB |\n'
-	printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
+	printf ' | PyTorch GFLOP/s | C RSS MB | PyTorch RSS MB | C spread %% |\n'
+	printf '|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 	for config in tiny small vit-t; do
 		for mode in train infer; do
 			for j in 1 2; do
 				n=$(steps $config $mode)
-				measure c bin/vit-bench --config $config --mode $mode --threads $j --steps "$n"
-				if [ $j -gt 1 ]; then
-					measure t env OMP_WAIT_POLICY=passive $py bench/vit_torch.py --config $config --mode $mode \
-						--threads $j --steps "$n"
-				else
-					measure t $py bench/vit_torch.py --config $config --mode $mode --threads $j --steps "$n"
-				fi
-				awk -v c=$config -v m=$mode -v j=$j -v ci="$(value c img/s)" -v ti="$(value t img/s)" \
-					-v cg="$(value c GFLOP/s)" -v tg="$(value t GFLOP/s)" -v peak="$(value sgemm$j GFLOP/s)" \
-					-v cr="$(cat "$tmp/c.rss")" -v tr="$(cat "$tmp/t.rss")" 'BEGIN {
-					printf "| %s | %s | %d | %.1f | %.1f | %.2f | %.1f | %.0f %% | %.1f | %.0f | %.0f |\n",
-						c, m, j, ci, ti, ci / ti, cg, 100 * cg / peak, tg, cr / 1024, tr / 1024
+				rm -f "$tmp"/cell.*
+				for r in $(seq $runs); do
+					measure c bin/vit-bench --config $config --mode $mode --threads $j --steps "$n"
+					if [ $j -gt 1 ]; then
+						measure t env OMP_WAIT_POLICY=passive $py bench/vit_torch.py --config $config \
+							--mode $mode --threads $j --steps "$n"
+					else
+						measure t $py bench/vit_torch.py --config $config --mode $mode --threads $j --steps "$n"
+					fi
+					value c img/s >>"$tmp/cell.ci"
+					value t img/s >>"$tmp/cell.ti"
+					value c GFLOP/s >>"$tmp/cell.cg"
+					value t GFLOP/s >>"$tmp/cell.tg"
+					cat "$tmp/c.rss" >>"$tmp/cell.cr"
+					cat "$tmp/t.rss" >>"$tmp/cell.tr"
+				done
+				awk -v c=$config -v m=$mode -v j=$j -v ci="$(median <"$tmp/cell.ci")" \
+					-v ti="$(median <"$tmp/cell.ti")" -v cg="$(median <"$tmp/cell.cg")" \
+					-v tg="$(median <"$tmp/cell.tg")" -v peak="$(median <"$tmp/sgemm$j")" \
+					-v cr="$(median <"$tmp/cell.cr")" -v tr="$(median <"$tmp/cell.tr")" \
+					-v sp="$(spread <"$tmp/cell.ci")" 'BEGIN {
+					printf "| %s | %s | %d | %.1f | %.1f | %.2f | %.1f | %.0f %% | %.1f | %.0f | %.0f | %d |\n",
+						c, m, j, ci, ti, ci / ti, cg, 100 * cg / peak, tg, cr / 1024, tr / 1024, sp
 				}'
 			done
 		done
 	done
 } >"$tmp/table"
 {
-	echo "sgemm peak (1024 x 1024 x 1024 through the pool): $(value sgemm1 GFLOP/s) GFLOP/s on 1 thread," \
-		"$(value sgemm2 GFLOP/s) on 2"
+	echo "sgemm peak (1024 x 1024 x 1024 through the pool), median of $runs: $(median <"$tmp/sgemm1") GFLOP/s" \
+		"on 1 thread ($(spread <"$tmp/sgemm1") % spread), $(median <"$tmp/sgemm2") on 2 ($(spread <"$tmp/sgemm2") %)"
 	echo
 	cat "$tmp/table"
 } >"$tmp/result"
 cat "$tmp/result"
+sed -n '/^## Notes/,$p' bench/README.md >"$tmp/notes"
 {
 	echo "# bench/vit.sh: the C ViT against PyTorch"
 	echo
-	echo "Written by \`make bench\` (bench/vit.sh); do not edit. Training is one SALT step (student encoder"
+	echo "Written by \`make bench\` (bench/vit.sh); do not edit but for the Notes. Training is one SALT step (student encoder"
 	echo "on the 25 % context tokens, predictor to the 75 % targets, Smooth-L1, backward, clipping, AdamW),"
 	echo "inference the encoder on every token. GFLOP/s from the FLOP model of bench/vit-bench.c (matrix"
 	echo "products, attention's two a head included; training as three forwards). RSS: peak, /usr/bin/time."
+	echo "Each figure the median of $runs runs; C spread: (max - min) / median of the C img/s."
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
 		"$($py -c 'import torch; print("PyTorch", torch.__version__)')"
 	echo
 	cat "$tmp/result"
+	if [ -s "$tmp/notes" ]; then
+		echo
+		cat "$tmp/notes"
+	fi
 } >bench/README.md

@@ -145,7 +145,7 @@ static void fill_targets(usj_salt *t, const usj_masks *m, const int *idx, int B)
 		usj_patchify(t->patches, t->views, all, B, N, 1, S, P);
 		for (int64_t i = 0; i < (int64_t)B * N * t->enc.PP; i++)
 			t->patches[i] = (t->patches[i] - t->c.mean) / t->c.std;
-		teacher_tokens = usj_vit_forward(&t->teacher, &t->tps, t->patches, all, B, N);
+		teacher_tokens = usj_vit_infer(&t->teacher, &t->tps, t->patches, all, B, N);
 		free(all);
 	}
 	int32_t *grid = xmalloc((size_t)N * sizeof *grid);
@@ -159,7 +159,7 @@ static void fill_targets(usj_salt *t, const usj_masks *m, const int *idx, int B)
 			for (int i = 0; i < S * S; i++)
 				img[i] = (px[i] / 255.0f - t->c.teacher_mean) / t->c.teacher_std;
 			usj_patchify(t->patches, img, grid, 1, N, 1, S, P);
-			online = usj_vit_forward(&t->teacher, &t->tps, t->patches, grid, 1, N);
+			online = usj_vit_infer(&t->teacher, &t->tps, t->patches, grid, 1, N);
 		}
 		for (int k = 0; k < K; k++)
 			for (int j = 0; j < Tt; j++) {

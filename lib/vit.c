@@ -101,18 +101,25 @@ static void blocks_init(usj_blocks *k, usj_params *ps, usj_rng *rng)
 		nw[i] = 1.0f;
 }
 
-static void blocks_reserve(usj_blocks *k, int B, int T)
+/* blocks_reserve: activations for B images of T tokens, every block's for
+ * training (and the backward's scratch), or one block's for inference */
+static void blocks_reserve(usj_blocks *k, int B, int T, int train)
 {
 	/* any shape fits that needs no more tokens, and no bigger attention maps */
-	if (k->acts && B * (int64_t)T <= k->B * (int64_t)k->T && B * (int64_t)T * T <= k->B * (int64_t)k->T * k->T)
+	if (k->acts && (k->train || !train) && B * (int64_t)T <= k->B * (int64_t)k->T &&
+	    B * (int64_t)T * T <= k->B * (int64_t)k->T * k->T)
 		return;
 	free(k->acts);
 	free(k->grads);
-	int64_t L = k->c.depth, C = k->c.dim, H = k->c.hidden, NH = k->c.heads, BT = (int64_t)B * T;
-	int64_t sizes[] = {(L + 1) * BT * C, L * BT * C, L * BT * C, L * BT, L * BT, L * BT * C, L * BT, L * BT,
-	                   L * BT * 3 * C, L * B * NH * T * T, L * BT * C, L * BT * H, L * BT * H, BT * C, BT, BT};
+	k->grads = NULL;
+	int64_t L = train ? k->c.depth : 1, R = train ? L + 1 : 1;
+	int64_t C = k->c.dim, H = k->c.hidden, NH = k->c.heads, BT = (int64_t)B * T;
+	int64_t sizes[] = {R * BT * C, L * BT * C, L * BT * C, L * BT, L * BT, L * BT * C, L * BT, L * BT,
+	                   L * BT * 3 * C, L * B * NH * T * T, L * BT * C, L * BT * H, L * BT * H, BT * C, BT, BT,
+	                   BT * C};
 	float **ptrs[] = {&k->res, &k->mid, &k->ln1, &k->ln1_mean, &k->ln1_rstd, &k->ln2, &k->ln2_mean, &k->ln2_rstd,
-	                  &k->qkv, &k->att, &k->atty, &k->fch, &k->fch_gelu, &k->out, &k->out_mean, &k->out_rstd};
+	                  &k->qkv, &k->att, &k->atty, &k->fch, &k->fch_gelu, &k->out, &k->out_mean, &k->out_rstd,
+	                  &k->tmp};
 	int n = sizeof sizes / sizeof sizes[0];
 	int64_t total = 0;
 	for (int i = 0; i < n; i++)
@@ -120,46 +127,51 @@ static void blocks_reserve(usj_blocks *k, int B, int T)
 	k->acts = xmalloc_aligned((size_t)total * sizeof(float));
 	for (int i = 0, at = 0; i < n; at += (int)((sizes[i] + 15) / 16 * 16), i++)
 		*ptrs[i] = k->acts + at;
-	int64_t gsizes[] = {BT * C, BT * C, BT * 3 * C, B * NH * T * T, BT * H, BT * H};
-	float **gptrs[] = {&k->dres, &k->dtmp, &k->dqkv, &k->datt, &k->dfch, &k->dfch_gelu};
-	total = 0;
-	for (int i = 0; i < 6; i++)
-		total += (gsizes[i] + 15) / 16 * 16;
-	k->grads = xmalloc_aligned((size_t)total * sizeof(float));
-	for (int i = 0, at = 0; i < 6; at += (int)((gsizes[i] + 15) / 16 * 16), i++)
-		*gptrs[i] = k->grads + at;
+	if (train) {
+		int64_t gsizes[] = {BT * C, BT * C, BT * 3 * C, B * NH * T * T, BT * H, BT * H};
+		float **gptrs[] = {&k->dres, &k->dtmp, &k->dqkv, &k->datt, &k->dfch, &k->dfch_gelu};
+		total = 0;
+		for (int i = 0; i < 6; i++)
+			total += (gsizes[i] + 15) / 16 * 16;
+		k->grads = xmalloc_aligned((size_t)total * sizeof(float));
+		for (int i = 0, at = 0; i < 6; at += (int)((gsizes[i] + 15) / 16 * 16), i++)
+			*gptrs[i] = k->grads + at;
+	}
 	k->B = B;
 	k->T = T;
+	k->train = train;
 }
 
 /* blocks_forward: k->res's first slice (B, T, C) through every block and the
- * final norm into k->out */
-static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T)
+ * final norm into k->out; inference (train 0) runs every block in the first
+ * slices, the residual stream updated in place */
+static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T, int train)
 {
 	int C = k->c.dim, H = k->c.hidden, NH = k->c.heads;
 	int64_t BT = (int64_t)B * T;
 	float eps = k->c.eps;
 	for (int l = 0; l < k->c.depth; l++) {
-		float *res = k->res + l * BT * C, *mid = k->mid + l * BT * C, *next = k->res + (l + 1) * BT * C;
-		float *ln1 = k->ln1 + l * BT * C, *ln2 = k->ln2 + l * BT * C, *atty = k->atty + l * BT * C;
-		float *qkv = k->qkv + l * BT * 3 * C, *att = k->att + (int64_t)l * B * NH * T * T;
-		float *fch = k->fch + l * BT * H, *fg = k->fch_gelu + l * BT * H;
-		usj_layernorm_forward(ln1, k->ln1_mean + l * BT, k->ln1_rstd + l * BT, res, bw(k, ps, l, LN1W),
+		int64_t s = train ? l : 0; /* the slice of block l */
+		float *res = k->res + s * BT * C, *mid = k->mid + s * BT * C, *next = k->res + (train ? l + 1 : 0) * BT * C;
+		float *ln1 = k->ln1 + s * BT * C, *ln2 = k->ln2 + s * BT * C, *atty = k->atty + s * BT * C;
+		float *qkv = k->qkv + s * BT * 3 * C, *att = k->att + s * B * NH * T * T;
+		float *fch = k->fch + s * BT * H, *fg = k->fch_gelu + s * BT * H;
+		usj_layernorm_forward(ln1, k->ln1_mean + s * BT, k->ln1_rstd + s * BT, res, bw(k, ps, l, LN1W),
 		                      bw(k, ps, l, LN1B), BT, C, eps);
 		usj_matmul_forward(qkv, ln1, bw(k, ps, l, QKVW), bw(k, ps, l, QKVB), BT, C, 3 * C);
 		usj_attention_forward(atty, att, qkv, B, T, C, NH);
-		usj_matmul_forward(k->dtmp, atty, bw(k, ps, l, PROJW), bw(k, ps, l, PROJB), BT, C, C);
-		usj_residual_forward(mid, res, k->dtmp, BT * C);
-		usj_layernorm_forward(ln2, k->ln2_mean + l * BT, k->ln2_rstd + l * BT, mid, bw(k, ps, l, LN2W),
+		usj_matmul_forward(k->tmp, atty, bw(k, ps, l, PROJW), bw(k, ps, l, PROJB), BT, C, C);
+		usj_residual_forward(mid, res, k->tmp, BT * C);
+		usj_layernorm_forward(ln2, k->ln2_mean + s * BT, k->ln2_rstd + s * BT, mid, bw(k, ps, l, LN2W),
 		                      bw(k, ps, l, LN2B), BT, C, eps);
 		usj_matmul_forward(fch, ln2, bw(k, ps, l, FC1W), bw(k, ps, l, FC1B), BT, C, H);
 		usj_gelu_forward(fg, fch, BT * H);
-		usj_matmul_forward(k->dtmp, fg, bw(k, ps, l, FC2W), bw(k, ps, l, FC2B), BT, H, C);
-		usj_residual_forward(next, mid, k->dtmp, BT * C);
+		usj_matmul_forward(k->tmp, fg, bw(k, ps, l, FC2W), bw(k, ps, l, FC2B), BT, H, C);
+		usj_residual_forward(next, mid, k->tmp, BT * C);
 	}
 	int nw = norm_index(k);
-	usj_layernorm_forward(k->out, k->out_mean, k->out_rstd, k->res + k->c.depth * BT * C, usj_param_w(ps, nw),
-	                      usj_param_w(ps, nw + 1), BT, C, eps);
+	usj_layernorm_forward(k->out, k->out_mean, k->out_rstd, k->res + (train ? k->c.depth : 0) * BT * C,
+	                      usj_param_w(ps, nw), usj_param_w(ps, nw + 1), BT, C, eps);
 }
 
 /* blocks_backward: dout (B, T, C) of k->out -> parameter gradients and
@@ -246,18 +258,22 @@ void usj_vit_init(usj_vit *m, usj_params *ps, usj_rng *rng)
 	blocks_init(&m->blocks, ps, rng);
 }
 
-void usj_vit_reserve(usj_vit *m, int B, int T)
+/* vit_reserve: usj_vit_reserve, or for inference only one block's
+ * activations and no copy of the patches */
+static void vit_reserve(usj_vit *m, int B, int T, int train)
 {
 	int S = T + m->c.cls_token;
-	blocks_reserve(&m->blocks, B, S);
+	blocks_reserve(&m->blocks, B, S, train);
 	m->B = B;
 	m->T = T;
-	if (m->patches && B * (int64_t)T <= m->cap)
+	if (!train || (m->patches && B * (int64_t)T <= m->cap))
 		return;
 	free(m->patches);
 	m->patches = xmalloc_aligned((size_t)B * T * m->PP * sizeof(float));
 	m->cap = B * (int64_t)T;
 }
+
+void usj_vit_reserve(usj_vit *m, int B, int T) { vit_reserve(m, B, T, 1); }
 
 void usj_vit_free(usj_vit *m)
 {
@@ -284,15 +300,18 @@ void usj_patchify(float *patches, const float *images, const int32_t *idx, int B
 		}
 }
 
-const float *usj_vit_forward(usj_vit *m, const usj_params *ps, const float *patches, const int32_t *idx, int B,
-                             int T)
+/* vit_forward: usj_vit_forward, or usj_vit_infer (train 0) */
+static const float *vit_forward(usj_vit *m, const usj_params *ps, const float *patches, const int32_t *idx, int B,
+                                int T, int train)
 {
-	usj_vit_reserve(m, B, T);
+	vit_reserve(m, B, T, train);
+	m->kept = train;
 	int D = m->c.blocks.dim, cls = m->c.cls_token, S = T + cls;
-	memcpy(m->patches, patches, (size_t)B * T * m->PP * sizeof(float));
+	if (train)
+		memcpy(m->patches, patches, (size_t)B * T * m->PP * sizeof(float));
 	float *res = m->blocks.res; // res (B, S, D)
 	/* patch embedding into the rows after the CLS token, then positions */
-	float *emb = cls ? m->blocks.dtmp : res;
+	float *emb = cls ? m->blocks.tmp : res;
 	usj_matmul_forward(emb, patches, usj_param_w(ps, m->first), usj_param_w(ps, m->first + 1), (int64_t)B * T,
 	                   m->PP, D);
 	const float *learned = m->c.learned_pos ? usj_param_w(ps, m->first + 2 + cls) : NULL;
@@ -311,7 +330,7 @@ const float *usj_vit_forward(usj_vit *m, const usj_params *ps, const float *patc
 				o[i] = e[i] + pos[i];
 		}
 	}
-	blocks_forward(&m->blocks, ps, B, S);
+	blocks_forward(&m->blocks, ps, B, S, train);
 	if (!cls)
 		return m->blocks.out;
 	/* the patch tokens only: move them up over the CLS rows, in place */
@@ -321,8 +340,22 @@ const float *usj_vit_forward(usj_vit *m, const usj_params *ps, const float *patc
 	return m->blocks.out;
 }
 
+const float *usj_vit_forward(usj_vit *m, const usj_params *ps, const float *patches, const int32_t *idx, int B,
+                             int T)
+{
+	return vit_forward(m, ps, patches, idx, B, T, 1);
+}
+
+const float *usj_vit_infer(usj_vit *m, const usj_params *ps, const float *patches, const int32_t *idx, int B,
+                           int T)
+{
+	return vit_forward(m, ps, patches, idx, B, T, 0);
+}
+
 void usj_vit_backward(usj_vit *m, usj_params *ps, const float *dout)
 {
+	if (!m->kept)
+		usj_die(USJ_EFAIL, "usj_vit_backward: the last forward was usj_vit_infer, which keeps no activations");
 	if (m->c.cls_token || m->c.learned_pos)
 		usj_die(USJ_EFAIL, "training a ViT with a CLS token or a learned positional embedding is not supported");
 	int B = m->B, T = m->T, D = m->c.blocks.dim;
@@ -380,7 +413,7 @@ static void pred_free_buffers(usj_pred *m)
 
 void usj_pred_reserve(usj_pred *m, int B, int Tc, int Tt)
 {
-	blocks_reserve(&m->blocks, B, Tc + Tt);
+	blocks_reserve(&m->blocks, B, Tc + Tt, 1);
 	if (m->ctx_in && B == m->B && Tc == m->Tc && Tt == m->Tt)
 		return;
 	pred_free_buffers(m);
@@ -429,7 +462,7 @@ const float *usj_pred_forward(usj_pred *m, const usj_params *ps, const float *ct
 			for (int i = 0; i < Dp; i++)
 				o[i] = x[i] + pos[i];
 		}
-	blocks_forward(&m->blocks, ps, B, T);
+	blocks_forward(&m->blocks, ps, B, T, 1);
 	for (int b = 0; b < B; b++)
 		memcpy(m->tgt + (int64_t)b * Tt * Dp, m->blocks.out + ((int64_t)b * T + Tc) * Dp,
 		       (size_t)Tt * Dp * sizeof(float));

@@ -34,7 +34,8 @@ typedef struct usj_blocks {
 	usj_blocks_config c;
 	int first;               /* index of its first parameter; 12 a block, then norm w, b */
 	int B, T;                /* the shape the activations are allocated for */
-	float *acts;             /* one buffer for all activations below */
+	int train;               /* they hold every block's (else one block's: inference) and grads exists */
+	float *acts;             /* one buffer for all activations below; inference: L = 1, in place */
 	float *res;              /* (L+1, B, T, C) the residual stream into each block, and out */
 	float *mid;              /* (L, B, T, C) after each block's attention */
 	float *ln1, *ln1_mean, *ln1_rstd, *ln2, *ln2_mean, *ln2_rstd; /* (L, B, T, C), (L, B, T) */
@@ -43,6 +44,7 @@ typedef struct usj_blocks {
 	float *atty;             /* (L, B, T, C) */
 	float *fch, *fch_gelu;   /* (L, B, T, H) */
 	float *out, *out_mean, *out_rstd; /* (B, T, C), (B, T) the final LayerNorm */
+	float *tmp;              /* (B, T, C) the forward's scratch */
 	float *grads;            /* one buffer for the backward's scratch below */
 	float *dres, *dtmp, *dqkv, *datt, *dfch, *dfch_gelu; /* (B,T,C) x2, (B,T,3C), (B,NH,T,T), (B,T,H) x2 */
 } usj_blocks;
@@ -54,6 +56,7 @@ typedef struct usj_vit {
 	float *pos;              /* (N, D) fixed sin-cos (learned: NULL, a parameter) */
 	usj_blocks blocks;
 	int B, T;                /* the last forward's images and tokens */
+	int kept;                /* the last forward kept what the backward needs (not usj_vit_infer) */
 	int64_t cap;             /* B T the patches buffer holds */
 	float *patches;          /* (B, T, PP) the input, kept for the backward */
 } usj_vit;
@@ -103,7 +106,11 @@ void usj_patchify(float *patches, const float *images, const int32_t *idx, int B
  * tokens (B, T, D), returned (owned by m: blocks.out, or after the CLS token). */
 const float *usj_vit_forward(usj_vit *m, const usj_params *ps, const float *patches, const int32_t *idx, int B,
                              int T);
-/* usj_vit_backward: dout (B, T, D) -> parameter gradients (+=). */
+/* usj_vit_infer: the same tokens as usj_vit_forward, bit for bit, keeping
+ * nothing for a backward: every block runs in one block's buffers. */
+const float *usj_vit_infer(usj_vit *m, const usj_params *ps, const float *patches, const int32_t *idx, int B,
+                           int T);
+/* usj_vit_backward: dout (B, T, D) -> parameter gradients (+=), after usj_vit_forward. */
 void usj_vit_backward(usj_vit *m, usj_params *ps, const float *dout);
 
 /* usj_pred_forward: context tokens ctx (B, Tc, D) at ctx_idx (B, Tc) ->

@@ -8,8 +8,50 @@
 #include "mem.h"
 #include "pool.h"
 #include "progress.h"
-#include "simd.h"
 #include "vit_kernels.h"
+
+/* ---- 8-lane vectors ----
+ * The elementwise kernels are written once over 8-lane vectors (GCC's
+ * vector extensions). On x86-64, target_clones builds each twice, for AVX2
+ * with FMA (one instruction a vector) and for the baseline (two SSE2 halves),
+ * and the loader picks one for the machine: the same bits on every run on a
+ * given machine. */
+#if defined(__x86_64__) && !defined(__clang__)
+#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define CLONES
+#endif
+
+/* the helpers below take and return 8-lane vectors, which the baseline ABI
+ * passes differently from AVX's: harmless, as they are static and inlined */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef float f32x8_unaligned __attribute__((vector_size(32), aligned(4), may_alias));
+
+static inline f32x8 load8(const float *p) { return *(const f32x8_unaligned *)p; }
+static inline void store8(float *p, f32x8 v) { *(f32x8_unaligned *)p = v; }
+static inline f32x8 splat8(float v) { return (f32x8){v, v, v, v, v, v, v, v}; }
+/* pick8: a where m (a comparison's result) is true, else b */
+static inline f32x8 pick8(i32x8 m, f32x8 a, f32x8 b) { return (f32x8)(((i32x8)a & m) | ((i32x8)b & ~m)); }
+static inline f32x8 min8(f32x8 a, f32x8 b) { return pick8(a < b, a, b); }
+static inline f32x8 max8(f32x8 a, f32x8 b) { return pick8(a > b, a, b); }
+/* sum8: the lanes' sum in a fixed order */
+static inline float sum8(f32x8 v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
+
+/* load_tail, store_tail: the last n < 8 values of a range as a vector (zeros after) */
+static inline f32x8 load_tail(const float *p, int64_t n)
+{
+	float v[8] = {0};
+	memcpy(v, p, (size_t)n * sizeof(float));
+	return load8(v);
+}
+static inline void store_tail(float *p, f32x8 x, int64_t n)
+{
+	float v[8];
+	store8(v, x);
+	memcpy(p, v, (size_t)n * sizeof(float));
+}
 
 /* ---- profile ---- */
 
@@ -49,23 +91,35 @@ typedef struct ln_args {
 	float eps;
 } ln_args;
 
-static void ln_forward_rows(void *ctx, int64_t r0, int64_t r1)
+CLONES static void ln_forward_rows(void *ctx, int64_t r0, int64_t r1)
 {
 	ln_args *a = ctx;
-	int C = a->C;
+	int C = a->C, C8 = C / 8 * 8;
 	for (int64_t r = r0; r < r1; r++) {
 		const float *x = a->inp + r * C; // x (C)
 		float *o = a->out + r * C;       // o (C)
-		float m = 0.0f;
-		for (int i = 0; i < C; i++)
+		f32x8 acc = splat8(0.0f);
+		for (int i = 0; i < C8; i += 8)
+			acc += load8(x + i);
+		float m = sum8(acc);
+		for (int i = C8; i < C; i++)
 			m += x[i];
 		m /= C;
-		float v = 0.0f;
-		for (int i = 0; i < C; i++)
+		acc = splat8(0.0f);
+		for (int i = 0; i < C8; i += 8) {
+			f32x8 d = load8(x + i) - m;
+			acc += d * d;
+		}
+		float v = sum8(acc);
+		for (int i = C8; i < C; i++)
 			v += (x[i] - m) * (x[i] - m);
 		v /= C;
 		float s = 1.0f / sqrtf(v + a->eps);
-		for (int i = 0; i < C; i++) {
+		for (int i = 0; i < C8; i += 8) {
+			f32x8 n = (load8(x + i) - m) * s;
+			store8(o + i, a->weight ? n * load8(a->weight + i) + load8(a->bias + i) : n);
+		}
+		for (int i = C8; i < C; i++) {
 			float n = (x[i] - m) * s;
 			o[i] = a->weight ? n * a->weight[i] + a->bias[i] : n;
 		}
@@ -84,39 +138,55 @@ void usj_layernorm_forward(float *out, float *mean, float *rstd, const float *in
 	toc(USJ_K_LAYERNORM, t0, 0.0);
 }
 
-static void ln_backward_rows(void *ctx, int64_t r0, int64_t r1)
+CLONES static void ln_backward_rows(void *ctx, int64_t r0, int64_t r1)
 {
 	ln_args *a = ctx;
-	int C = a->C;
+	int C = a->C, C8 = C / 8 * 8;
 	for (int64_t r = r0; r < r1; r++) {
 		const float *x = a->inp + r * C, *dy = a->dout + r * C; // x, dy (C)
 		float *dx = a->dinp + r * C;                           // dx (C)
 		float m = a->mean[r], s = a->rstd[r];
 		/* dnorm = dy * weight; dx = s (dnorm - mean(dnorm) - norm mean(dnorm norm)) */
-		float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
-		for (int i = 0; i < C; i++) {
+		f32x8 acc_dn = splat8(0.0f), acc_dnn = splat8(0.0f);
+		for (int i = 0; i < C8; i += 8) {
+			f32x8 n = (load8(x + i) - m) * s, dn = a->weight ? load8(dy + i) * load8(a->weight + i) : load8(dy + i);
+			acc_dn += dn;
+			acc_dnn += dn * n;
+		}
+		float dnorm_mean = sum8(acc_dn), dnorm_norm_mean = sum8(acc_dnn);
+		for (int i = C8; i < C; i++) {
 			float n = (x[i] - m) * s, dn = a->weight ? dy[i] * a->weight[i] : dy[i];
 			dnorm_mean += dn;
 			dnorm_norm_mean += dn * n;
 		}
 		dnorm_mean /= C;
 		dnorm_norm_mean /= C;
-		for (int i = 0; i < C; i++) {
+		for (int i = 0; i < C8; i += 8) {
+			f32x8 n = (load8(x + i) - m) * s, dn = a->weight ? load8(dy + i) * load8(a->weight + i) : load8(dy + i);
+			store8(dx + i, load8(dx + i) + s * (dn - dnorm_mean - n * dnorm_norm_mean));
+		}
+		for (int i = C8; i < C; i++) {
 			float n = (x[i] - m) * s, dn = a->weight ? dy[i] * a->weight[i] : dy[i];
 			dx[i] += s * (dn - dnorm_mean - n * dnorm_norm_mean);
 		}
 	}
 }
 
-static void ln_backward_channels(void *ctx, int64_t c0, int64_t c1)
+/* ln_backward_channels: dweight, dbias [c0, c1) summed over the rows, eight channels at a time */
+CLONES static void ln_backward_channels(void *ctx, int64_t c0, int64_t c1)
 {
 	ln_args *a = ctx;
 	int C = a->C;
 	for (int64_t r = 0; r < a->N; r++) {
 		const float *x = a->inp + r * C, *dy = a->dout + r * C;
 		float m = a->mean[r], s = a->rstd[r];
-		for (int64_t i = c0; i < c1; i++) {
-			a->dweight[i] += (x[i] - m) * s * dy[i]; // out = norm * weight + bias
+		int64_t i = c0;
+		for (; i + 8 <= c1; i += 8) { // out = norm * weight + bias
+			store8(a->dweight + i, load8(a->dweight + i) + (load8(x + i) - m) * s * load8(dy + i));
+			store8(a->dbias + i, load8(a->dbias + i) + load8(dy + i));
+		}
+		for (; i < c1; i++) {
+			a->dweight[i] += (x[i] - m) * s * dy[i];
 			a->dbias[i] += dy[i];
 		}
 	}
@@ -183,6 +253,19 @@ static void mm_backward_rows(void *ctx, int64_t r0, int64_t r1)
 	            a->dout + r0 * a->OC, a->OC, a->weight, a->C, 1.0f, a->dinp + r0 * a->C, a->C);
 }
 
+/* bias_sums: dbias[o0, o1) += the columns' sums of dout (N, OC) */
+CLONES static void bias_sums(float *dbias, const float *dout, int64_t N, int OC, int64_t o0, int64_t o1)
+{
+	for (int64_t r = 0; r < N; r++) {
+		const float *dy = dout + r * OC;
+		int64_t o = o0;
+		for (; o + 8 <= o1; o += 8)
+			store8(dbias + o, load8(dbias + o) + load8(dy + o));
+		for (; o < o1; o++)
+			dbias[o] += dy[o];
+	}
+}
+
 static void mm_backward_outputs(void *ctx, int64_t o0, int64_t o1)
 {
 	mm_args *a = ctx;
@@ -190,11 +273,7 @@ static void mm_backward_outputs(void *ctx, int64_t o0, int64_t o1)
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(o1 - o0), a->C, (int)a->N, 1.0f, a->dout + o0,
 		            a->OC, a->inp, a->C, 1.0f, a->dweight + o0 * a->C, a->C);
 	if (a->dbias)
-		for (int64_t r = 0; r < a->N; r++) {
-			const float *dy = a->dout + r * a->OC;
-			for (int64_t o = o0; o < o1; o++)
-				a->dbias[o] += dy[o];
-		}
+		bias_sums(a->dbias, a->dout, a->N, a->OC, o0, o1);
 }
 
 void usj_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
@@ -215,102 +294,85 @@ void usj_matmul_backward(float *dinp, float *dweight, float *dbias, const float 
 /* For GELU and the softmax: glibc's expf and erff are scalar calls and took
  * a quarter of a training step. */
 
-static inline f32x4 splat4(float v) { return (f32x4){v, v, v, v}; }
-
-/* exp4: e^x for x clamped to [-87, 88]: x = k ln 2 + r with |r| <= ln 2 / 2,
+/* exp8: e^x for x clamped to [-87, 88]: x = k ln 2 + r with |r| <= ln 2 / 2,
  * e^r by its Taylor series to r^7 (relative error below 1e-7), 2^k put
  * into the exponent bits */
-static inline f32x4 exp4(f32x4 x)
+static inline f32x8 exp8(f32x8 x)
 {
 	const float round = 12582912.0f; /* 1.5 2^23: adding it rounds to an integer */
-	x = max4(min4(x, splat4(88.0f)), splat4(-87.0f));
-	f32x4 t = x * splat4(1.44269504f) + splat4(round), k = t - splat4(round);
-	f32x4 r = x - k * splat4(0.693145752f) - k * splat4(1.42860677e-6f); /* ln 2 in two parts */
-	f32x4 p = splat4(1.0f / 5040) * r + splat4(1.0f / 720);
-	p = p * r + splat4(1.0f / 120);
-	p = p * r + splat4(1.0f / 24);
-	p = p * r + splat4(1.0f / 6);
-	p = p * r + splat4(0.5f);
-	p = (p * r + splat4(1.0f)) * r + splat4(1.0f);
-	i32x4 e = ((i32x4)t - (i32x4)splat4(round) + 127) << 23;
-	return p * (f32x4)e;
+	x = max8(min8(x, splat8(88.0f)), splat8(-87.0f));
+	f32x8 t = x * 1.44269504f + round, k = t - round;
+	f32x8 r = x - k * 0.693145752f - k * 1.42860677e-6f; /* ln 2 in two parts */
+	f32x8 p = splat8(1.0f / 5040) * r + 1.0f / 720;
+	p = p * r + 1.0f / 120;
+	p = p * r + 1.0f / 24;
+	p = p * r + 1.0f / 6;
+	p = p * r + 0.5f;
+	p = (p * r + 1.0f) * r + 1.0f;
+	i32x8 e = ((i32x8)t - (i32x8)splat8(round) + 127) << 23;
+	return p * (f32x8)e;
 }
 
-/* erf4: erf(x) = x P(x^2) / Q(x^2) for |x| <= 4 (and erf(+-4) beyond), a
+/* erf8: erf(x) = x P(x^2) / Q(x^2) for |x| <= 4 (and erf(+-4) beyond), a
  * rational fit on [0, 4] within 5e-7 of erf */
-static inline f32x4 erf4(f32x4 x)
+static inline f32x8 erf8(f32x8 x)
 {
-	x = max4(min4(x, splat4(4.0f)), splat4(-4.0f));
-	f32x4 z = x * x;
-	f32x4 p = splat4(1.98571092e-06f) * z + splat4(2.85894959e-04f);
-	f32x4 q = splat4(3.74807678e-05f) * z + splat4(1.19579386e-03f);
-	p = p * z + splat4(3.92128900e-03f);
-	q = q * z + splat4(1.52805829e-02f);
-	p = p * z + splat4(5.32144569e-02f);
-	q = q * z + splat4(1.15694128e-01f);
-	p = p * z + splat4(1.94366619e-01f);
-	q = q * z + splat4(5.05584836e-01f);
-	p = p * z + splat4(1.12837911e+00f);
-	q = q * z + splat4(1.0f);
+	x = max8(min8(x, splat8(4.0f)), splat8(-4.0f));
+	f32x8 z = x * x;
+	f32x8 p = splat8(1.98571092e-06f) * z + 2.85894959e-04f;
+	f32x8 q = splat8(3.74807678e-05f) * z + 1.19579386e-03f;
+	p = p * z + 3.92128900e-03f;
+	q = q * z + 1.52805829e-02f;
+	p = p * z + 5.32144569e-02f;
+	q = q * z + 1.15694128e-01f;
+	p = p * z + 1.94366619e-01f;
+	q = q * z + 5.05584836e-01f;
+	p = p * z + 1.12837911e+00f;
+	q = q * z + 1.0f;
 	return x * p / q;
 }
 
-/* the GELU of four values: x Phi(x), and its derivative Phi(x) + x phi(x) */
-static inline f32x4 gelu4(f32x4 x) { return splat4(0.5f) * x * (splat4(1.0f) + erf4(x * splat4((float)M_SQRT1_2))); }
-static inline f32x4 dgelu4(f32x4 x)
+/* the GELU of eight values: x Phi(x), and its derivative Phi(x) + x phi(x) */
+static inline f32x8 gelu8(f32x8 x) { return 0.5f * x * (1.0f + erf8(x * (float)M_SQRT1_2)); }
+static inline f32x8 dgelu8(f32x8 x)
 {
-	f32x4 cdf = splat4(0.5f) * (splat4(1.0f) + erf4(x * splat4((float)M_SQRT1_2)));
-	return cdf + x * exp4(splat4(-0.5f) * x * x) * splat4((float)(0.5 * M_2_SQRTPI * M_SQRT1_2));
-}
-
-/* load_tail, store_tail: the last n < 4 values of a range as a vector */
-static inline f32x4 load_tail(const float *p, int64_t n)
-{
-	float v[4] = {0};
-	memcpy(v, p, (size_t)n * sizeof(float));
-	return load4(v);
-}
-static inline void store_tail(float *p, f32x4 x, int64_t n)
-{
-	float v[4];
-	store4(v, x);
-	memcpy(p, v, (size_t)n * sizeof(float));
+	f32x8 cdf = 0.5f * (1.0f + erf8(x * (float)M_SQRT1_2));
+	return cdf + x * exp8(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
 }
 
 /* softmax_row: row (n) = softmax(row) */
-static void softmax_row(float *row, int n)
+CLONES static void softmax_row(float *row, int n)
 {
-	f32x4 m = splat4(row[0]), s = splat4(0.0f);
-	int u = 0;
-	for (; u + 4 <= n; u += 4)
-		m = max4(m, load4(row + u));
+	int n8 = n / 8 * 8, u;
+	f32x8 m = splat8(row[0]), s = splat8(0.0f);
+	for (u = 0; u < n8; u += 8)
+		m = max8(m, load8(row + u));
 	float mx = m[0];
-	for (int i = 1; i < 4; i++)
+	for (int i = 1; i < 8; i++)
 		mx = m[i] > mx ? m[i] : mx;
-	for (; u < n; u++)
+	for (u = n8; u < n; u++)
 		mx = row[u] > mx ? row[u] : mx;
-	m = splat4(mx);
-	for (u = 0; u + 8 <= n; u += 8) { /* two vectors at a time: exp4 is a long chain */
-		f32x4 e0 = exp4(load4(row + u) - m), e1 = exp4(load4(row + u + 4) - m);
-		store4(row + u, e0);
-		store4(row + u + 4, e1);
+	for (u = 0; u + 16 <= n; u += 16) { /* two vectors at a time: exp8 is a long chain */
+		f32x8 e0 = exp8(load8(row + u) - mx), e1 = exp8(load8(row + u + 8) - mx);
+		store8(row + u, e0);
+		store8(row + u + 8, e1);
 		s += e0 + e1;
 	}
-	for (; u + 4 <= n; u += 4) {
-		f32x4 e = exp4(load4(row + u) - m);
-		store4(row + u, e);
+	for (; u < n8; u += 8) {
+		f32x8 e = exp8(load8(row + u) - mx);
+		store8(row + u, e);
 		s += e;
 	}
 	if (u < n)
-		store_tail(row + u, exp4(load_tail(row + u, n - u) - m), n - u);
-	float sum = (s[0] + s[1]) + (s[2] + s[3]);
+		store_tail(row + u, exp8(load_tail(row + u, n - u) - mx), n - u);
+	float sum = sum8(s);
 	for (; u < n; u++)
 		sum += row[u];
-	f32x4 inv = splat4(1.0f / sum);
-	for (u = 0; u + 4 <= n; u += 4)
-		store4(row + u, load4(row + u) * inv);
+	float inv = 1.0f / sum;
+	for (u = 0; u < n8; u += 8)
+		store8(row + u, load8(row + u) * inv);
 	for (; u < n; u++)
-		row[u] *= inv[0];
+		row[u] *= inv;
 }
 
 /* ---- attention ---- */
@@ -382,6 +444,22 @@ void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B
 			}
 }
 
+/* softmax_backward_row: att (n) = softmax(s): ds = att (datt - sum_u att datt), in place of datt (n) */
+CLONES static void softmax_backward_row(float *datt, const float *att, int n)
+{
+	int n8 = n / 8 * 8, u;
+	f32x8 acc = splat8(0.0f);
+	for (u = 0; u < n8; u += 8)
+		acc += load8(att + u) * load8(datt + u);
+	float dot = sum8(acc);
+	for (; u < n; u++)
+		dot += att[u] * datt[u];
+	for (u = 0; u < n8; u += 8)
+		store8(datt + u, load8(att + u) * (load8(datt + u) - dot));
+	for (; u < n; u++)
+		datt[u] = att[u] * (datt[u] - dot);
+}
+
 static void att_backward_heads(void *ctx, int64_t p0, int64_t p1)
 {
 	att_args *a = ctx;
@@ -398,15 +476,8 @@ static void att_backward_heads(void *ctx, int64_t p0, int64_t p1)
 		/* out = att v: dv += att^T dout, datt = dout v^T */
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att, T, dout, C, 1.0f, dv, 3 * C);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout, C, v, 3 * C, 0.0f, datt, T);
-		/* att = softmax(s): ds = att (datt - sum_u att datt) */
-		for (int t = 0; t < T; t++) {
-			const float *ar = att + (int64_t)t * T;
-			float *dr = datt + (int64_t)t * T, dot = 0.0f;
-			for (int u = 0; u < T; u++)
-				dot += ar[u] * dr[u];
-			for (int u = 0; u < T; u++)
-				dr[u] = ar[u] * (dr[u] - dot);
-		}
+		for (int t = 0; t < T; t++)
+			softmax_backward_row(datt + (int64_t)t * T, att + (int64_t)t * T, T);
 		/* s = q k^T scale: dq += ds k scale, dk += ds^T q scale */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, datt, T, k, 3 * C, 1.0f, dq, 3 * C);
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, datt, T, q, 3 * C, 1.0f, dk, 3 * C);
@@ -430,14 +501,14 @@ typedef struct ew_args {
 	const float *a, *b, *c;
 } ew_args;
 
-static void gelu_forward_range(void *ctx, int64_t i0, int64_t i1)
+CLONES static void gelu_forward_range(void *ctx, int64_t i0, int64_t i1)
 {
 	ew_args *e = ctx;
 	int64_t i = i0;
-	for (; i + 4 <= i1; i += 4)
-		store4(e->out + i, gelu4(load4(e->a + i)));
+	for (; i + 8 <= i1; i += 8)
+		store8(e->out + i, gelu8(load8(e->a + i)));
 	if (i < i1)
-		store_tail(e->out + i, gelu4(load_tail(e->a + i, i1 - i)), i1 - i);
+		store_tail(e->out + i, gelu8(load_tail(e->a + i, i1 - i)), i1 - i);
 }
 
 void usj_gelu_forward(float *out, const float *inp, int64_t N)
@@ -454,16 +525,16 @@ void usj_gelu_forward_naive(float *out, const float *inp, int64_t N)
 		out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * (float)M_SQRT1_2));
 }
 
-static void gelu_backward_range(void *ctx, int64_t i0, int64_t i1)
+CLONES static void gelu_backward_range(void *ctx, int64_t i0, int64_t i1)
 {
 	ew_args *e = ctx;
 	int64_t i = i0;
 	/* out = x Phi(x): dx = dout (Phi(x) + x phi(x)) */
-	for (; i + 4 <= i1; i += 4)
-		store4(e->out + i, load4(e->out + i) + load4(e->b + i) * dgelu4(load4(e->a + i)));
+	for (; i + 8 <= i1; i += 8)
+		store8(e->out + i, load8(e->out + i) + load8(e->b + i) * dgelu8(load8(e->a + i)));
 	if (i < i1)
 		store_tail(e->out + i, load_tail(e->out + i, i1 - i) + load_tail(e->b + i, i1 - i) *
-		           dgelu4(load_tail(e->a + i, i1 - i)), i1 - i);
+		           dgelu8(load_tail(e->a + i, i1 - i)), i1 - i);
 }
 
 void usj_gelu_backward(float *dinp, const float *inp, const float *dout, int64_t N)
@@ -483,10 +554,13 @@ void usj_gelu_backward_naive(float *dinp, const float *inp, const float *dout, i
 	}
 }
 
-static void add_range(void *ctx, int64_t i0, int64_t i1)
+CLONES static void add_range(void *ctx, int64_t i0, int64_t i1)
 {
 	ew_args *e = ctx;
-	for (int64_t i = i0; i < i1; i++)
+	int64_t i = i0;
+	for (; i + 8 <= i1; i += 8)
+		store8(e->out + i, load8(e->a + i) + load8(e->b + i));
+	for (; i < i1; i++)
 		e->out[i] = e->a[i] + e->b[i];
 }
 

@@ -88,7 +88,7 @@ static void flush(encode *e, int n)
 {
 	int N = e->vit.N, D = e->vit.c.blocks.dim;
 	usj_patchify(e->patches, e->images, e->idx, n, N, 1, e->vit.c.img, e->vit.c.patch);
-	const float *tok = usj_vit_forward(&e->vit, &e->ps, e->patches, e->idx, n, N); // tok (n, N, D)
+	const float *tok = usj_vit_infer(&e->vit, &e->ps, e->patches, e->idx, n, N); // tok (n, N, D)
 	for (int b = 0; b < n; b++) {
 		usj_record *r = &e->recs[b];
 		usj_record_remove(r, "image");

@@ -336,6 +336,42 @@ static void same_bits_every_run(void)
 	model_free(&b);
 }
 
+/* tokens_of: the encoder's tokens (B, Tc, 16) by usj_vit_infer (infer 1) or usj_vit_forward, copied */
+static float *tokens_of(usj_vit *enc, const usj_params *ps, const model *m, int infer)
+{
+	int64_t n = (int64_t)m->B * m->Tc * enc->c.blocks.dim;
+	const float *tok = (infer ? usj_vit_infer : usj_vit_forward)(enc, ps, m->patches, m->ctx_idx, m->B, m->Tc);
+	float *copy = zeros(n);
+	memcpy(copy, tok, (size_t)n * sizeof(float));
+	return copy;
+}
+
+static void infer_matches_forward(void)
+{
+	model m;
+	model_build(&m);
+	int64_t bytes = (int64_t)m.B * m.Tc * 16 * sizeof(float);
+	/* inference first (one block's buffers), then training's, then inference in training's buffers */
+	float *a = tokens_of(&m.enc, &m.ps, &m, 1), *b = tokens_of(&m.enc, &m.ps, &m, 0);
+	float *c = tokens_of(&m.enc, &m.ps, &m, 1);
+	CHECK(memcmp(a, b, (size_t)bytes) == 0);
+	CHECK(memcmp(c, b, (size_t)bytes) == 0);
+	/* a CLS token and learned positions, as imported teachers have */
+	usj_params ps = {0};
+	usj_vit enc;
+	usj_vit_config ec = m.enc.c;
+	ec.cls_token = ec.learned_pos = 1;
+	usj_vit_register(&enc, &ec, &ps);
+	usj_params_alloc(&ps);
+	usj_vit_init(&enc, &ps, &rng);
+	float *d = tokens_of(&enc, &ps, &m, 0), *e = tokens_of(&enc, &ps, &m, 1);
+	CHECK(memcmp(d, e, (size_t)bytes) == 0);
+	usj_vit_free(&enc);
+	usj_params_free(&ps);
+	free(a), free(b), free(c), free(d), free(e);
+	model_free(&m);
+}
+
 static void sincos_positions(void)
 {
 	float pos[4 * 4 * 8];
@@ -363,5 +399,6 @@ int main(int argc, char **argv)
 	RUN(sincos_positions);
 	RUN(whole_model_gradients);
 	RUN(same_bits_every_run);
+	RUN(infer_matches_forward);
 	return TEST_DONE();
 }
