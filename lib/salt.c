@@ -233,6 +233,16 @@ static double forward(usj_salt *t, const usj_masks *m, const int *idx, int B, in
 
 static void draw_masks(usj_salt *t, usj_masks *m, int B, usj_rng *r)
 {
+	/* an image whose region holds under a quarter of the grid (a black
+	 * frame, a failed detection) is masked as if all of it were signal */
+	int NN = t->enc.G * t->enc.G;
+	for (int b = 0; t->c.usrc && b < B; b++) {
+		int n = 0;
+		for (int p = 0; p < NN; p++)
+			n += t->valid[b * NN + p];
+		if (4 * n < NN)
+			memset(t->valid + (size_t)b * NN, 1, (size_t)NN);
+	}
 	if (usj_masks_draw(m, &t->c.masks, B, t->enc.G, t->c.usrc ? t->valid : NULL, r) != 0) {
 		if (t->c.usrc)
 			usj_die(USJ_EDATA, "an image's scan region is too small for a block of %d patches: lower --min-keep "
