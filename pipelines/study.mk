@@ -6,6 +6,7 @@
 #   make study                      SCALE=mini on the synthetic benchmark
 #   make study SCALE=smoke          the whole pipeline in a few minutes (CI)
 #   make study DATA=../shared/data/pocus   pretrain and probe on a real dataset
+#   make study SCALE=paper TEACHER=vit.safetensors   a pretrained teacher instead of stage 1
 #
 # Everything lands in results/SCALE/ (results/NAME-SCALE/ with DATA=).
 
@@ -102,11 +103,18 @@ TRAIN_ARGS = --preset $(PRESET) $(TRAIN) $(T)
 $(R)/models/random.usj: $(R)/data/pretrain.usj
 	@mkdir -p $(@D)
 	$(BIN)/us-salt-train --objective ema --preset $(PRESET) --steps 0 $(T) -o $@ $<
+ifdef TEACHER
+# a pretrained teacher (a checkpoint, or a timm ViT .safetensors: its grid
+# must be the students', as with SCALE=paper's 224 px in 16-pixel patches)
+TEACHER_MODEL := $(abspath $(TEACHER))
+else
+TEACHER_MODEL := $(R)/models/teacher.usj
 $(R)/models/teacher.usj: $(R)/data/pretrain.usj
 	$(call say,stage 1: the pixel teacher)
 	@mkdir -p $(@D)
 	$(BIN)/us-salt-train --objective pixels $(TRAIN_ARGS) --log $@.log -o $@ $<
-$(R)/targets.usj: $(R)/models/teacher.usj $(R)/data/pretrain.usj
+endif
+$(R)/targets.usj: $(TEACHER_MODEL) $(R)/data/pretrain.usj
 	$(call say,the teacher's tokens: cached once)
 	$(BIN)/us-teacher-encode -m $< --tokens --half $(T) -o $@ $(R)/data/pretrain.usj
 $(R)/models/student.usj: $(R)/targets.usj $(R)/data/pretrain.usj
@@ -121,8 +129,9 @@ $(R)/models/ijepa.usj: $(R)/data/pretrain.usj
 	$(BIN)/us-salt-train --objective ema $(TRAIN_ARGS) --log $@.log -o $@ $<
 
 # ---- features and probes ----
+model_file = $(if $(filter teacher,$(1)),$(TEACHER_MODEL),$(R)/models/$(1).usj)
 define model_rules
-$(R)/features/$(1)/%.usj: $(R)/models/$(1).usj $(R)/data/%.usj
+$(R)/features/$(1)/%.usj: $(call model_file,$(1)) $(R)/data/%.usj
 	@mkdir -p $$(@D)
 	$(BIN)/us-teacher-encode -m $$< --pool mean $(T) -o $$@ $(R)/data/$$*.usj
 endef
