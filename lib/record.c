@@ -156,14 +156,26 @@ int usj_record_double(const usj_record *r, const char *key, double *v)
 	int rc = scalar_field(r, key, &o);
 	if (rc)
 		return rc;
+	return usj_object_number(o, v) == 0 ? 0 : -2;
+}
+
+int usj_object_number(const msgpack_object *o, double *v)
+{
 	int is_int;
 	switch (o->type) {
 	case MSGPACK_OBJECT_POSITIVE_INTEGER: *v = (double)o->via.u64; return 0;
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER: *v = (double)o->via.i64; return 0;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64: *v = o->via.f64; return 0;
-	default: return usj_object_numpy_scalar(o, v, &is_int) == 0 ? 0 : -2;
+	default: return usj_object_numpy_scalar(o, v, &is_int);
 	}
+}
+
+double usj_map_number(const msgpack_object *map, const char *key, double fallback)
+{
+	const msgpack_object *o = map && map->type == MSGPACK_OBJECT_MAP ? usj_object_get(map, key) : NULL;
+	double v;
+	return o && usj_object_number(o, &v) == 0 ? v : fallback;
 }
 
 const char *usj_record_str(usj_record *r, const char *key)

@@ -57,6 +57,11 @@ const msgpack_object *usj_object_get(const msgpack_object *map, const char *key)
 /* usj_object_is_key: does a str or bin object equal key? */
 int usj_object_is_key(const msgpack_object *o, const char *key);
 
+/* usj_object_number: an integer, float or msgpack-numpy scalar as a double;
+ * 0, or -1 if o is none of these. */
+int usj_object_number(const msgpack_object *o, double *v);
+/* usj_map_number: the number at key of map (a map, or NULL), or fallback. */
+double usj_map_number(const msgpack_object *map, const char *key, double fallback);
 /* usj_tensor_decode: validate a msgpack-numpy array map and copy its data
  * into aligned memory. 0 on success; otherwise -1 with *why set. */
 int usj_tensor_decode(const msgpack_object *o, size_t max_bytes, usj_tensor *t, const char **why);

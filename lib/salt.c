@@ -72,6 +72,9 @@ void usj_salt_init(usj_salt *t, const usj_salt_config *c, const usj_imageset *da
 	t->dpred = floats(B * K * N * t->Dt);
 	t->norm_scratch = floats(2 * B * K * N);
 	t->ctx_idx_rep = xmalloc((size_t)(B * K * N) * sizeof(int32_t));
+	t->grid = xmalloc((size_t)(B * N) * sizeof(int32_t));
+	for (int64_t i = 0; i < B * N; i++)
+		t->grid[i] = (int32_t)(i % N);
 }
 
 void usj_salt_free(usj_salt *t)
@@ -85,7 +88,7 @@ void usj_salt_free(usj_salt *t)
 	}
 	usj_epoch_free(&t->epoch);
 	void *bufs[] = {t->views, t->inputs, t->tmp1, t->tmp2, t->regions, t->valid, t->flipped, t->patches,
-	                t->ctx_rep, t->dctx_rep, t->dctx, t->targets, t->dpred, t->norm_scratch, t->ctx_idx_rep};
+	                t->ctx_rep, t->dctx_rep, t->dctx, t->targets, t->dpred, t->norm_scratch, t->ctx_idx_rep, t->grid};
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		free(bufs[i]);
 	memset(t, 0, sizeof *t);
@@ -139,18 +142,11 @@ static void fill_targets(usj_salt *t, const usj_masks *m, const int *idx, int B)
 	int S = t->data->S, G = t->enc.G, N = G * G, P = t->enc.c.patch, K = m->npred, Tt = m->Tt, Dt = t->Dt;
 	const float *teacher_tokens = NULL; /* (B, N, Dt) on the views */
 	if (t->c.objective == USJ_OBJ_EMA) {
-		int32_t *all = xmalloc((size_t)B * N * sizeof *all);
-		for (int64_t i = 0; i < (int64_t)B * N; i++)
-			all[i] = (int32_t)(i % N);
-		usj_patchify(t->patches, t->views, all, B, N, 1, S, P);
+		usj_patchify(t->patches, t->views, t->grid, B, N, 1, S, P);
 		for (int64_t i = 0; i < (int64_t)B * N * t->enc.PP; i++)
 			t->patches[i] = (t->patches[i] - t->c.mean) / t->c.std;
-		teacher_tokens = usj_vit_infer(&t->teacher, &t->tps, t->patches, all, B, N);
-		free(all);
+		teacher_tokens = usj_vit_infer(&t->teacher, &t->tps, t->patches, t->grid, B, N);
 	}
-	int32_t *grid = xmalloc((size_t)N * sizeof *grid);
-	for (int i = 0; i < N; i++)
-		grid[i] = i;
 	for (int b = 0; b < B; b++) {
 		const float *online = NULL; /* latent online: the teacher on the whole image, alone */
 		if (t->c.objective == USJ_OBJ_LATENT && !t->cache) {
@@ -158,8 +154,8 @@ static void fill_targets(usj_salt *t, const usj_masks *m, const int *idx, int B)
 			const uint8_t *px = t->data->images + (size_t)idx[b] * S * S;
 			for (int i = 0; i < S * S; i++)
 				img[i] = (px[i] / 255.0f - t->c.teacher_mean) / t->c.teacher_std;
-			usj_patchify(t->patches, img, grid, 1, N, 1, S, P);
-			online = usj_vit_infer(&t->teacher, &t->tps, t->patches, grid, 1, N);
+			usj_patchify(t->patches, img, t->grid, 1, N, 1, S, P);
+			online = usj_vit_infer(&t->teacher, &t->tps, t->patches, t->grid, 1, N);
 		}
 		for (int k = 0; k < K; k++)
 			for (int j = 0; j < Tt; j++) {
@@ -192,7 +188,6 @@ static void fill_targets(usj_salt *t, const usj_masks *m, const int *idx, int B)
 				}
 			}
 	}
-	free(grid);
 	if (t->c.objective != USJ_OBJ_PIXELS && t->c.norm_targets)
 		layer_norm_rows(t, t->targets, (int64_t)B * K * Tt, Dt);
 }
@@ -252,7 +247,7 @@ static void draw_masks(usj_salt *t, usj_masks *m, int B, usj_rng *r)
 	}
 }
 
-double usj_salt_step(usj_salt *t, double *grad_norm)
+double usj_salt_step(usj_salt *t, usj_step_info *info)
 {
 	int B = t->c.batch;
 	int64_t epoch = t->step / t->steps_per_epoch, at = t->step % t->steps_per_epoch;
@@ -273,13 +268,13 @@ double usj_salt_step(usj_salt *t, double *grad_norm)
 	draw_masks(t, &m, B, &r);
 	double loss = forward(t, &m, idx, B, 1);
 	usj_masks_free(&m);
-	*grad_norm = NAN;
+	info->lr = usj_lr_at(t->step, t->c.warmup, t->c.steps, t->c.lr_start, t->c.lr, t->c.lr_final);
+	info->wd = usj_wd_at(t->step, t->c.steps, t->c.wd, t->c.wd_final);
+	info->grad_norm = NAN;
 	if (!isfinite(loss))
 		return loss;
-	*grad_norm = t->c.clip > 0 ? usj_clip_grad_norm(&t->ps, t->c.clip) : usj_grad_norm(&t->ps);
-	double lr = usj_lr_at(t->step, t->c.warmup, t->c.steps, t->c.lr_start, t->c.lr, t->c.lr_final);
-	double wd = usj_wd_at(t->step, t->c.steps, t->c.wd, t->c.wd_final);
-	usj_adamw_step(&t->opt, &t->ps, (float)lr, (float)wd);
+	info->grad_norm = t->c.clip > 0 ? usj_clip_grad_norm(&t->ps, t->c.clip) : usj_grad_norm(&t->ps);
+	usj_adamw_step(&t->opt, &t->ps, (float)info->lr, (float)info->wd);
 	if (t->c.objective == USJ_OBJ_EMA) {
 		/* the teacher follows the student's encoder, ever more slowly */
 		float mom = (float)(t->c.ema_start + (t->c.ema_end - t->c.ema_start) * (double)t->step / t->c.steps);

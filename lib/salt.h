@@ -66,6 +66,7 @@ typedef struct usj_salt {
 	int *flipped;             /* (B, N) the source patch of each patch of the view */
 	float *patches, *ctx_rep, *dctx_rep, *dctx, *targets, *dpred, *tmp1, *tmp2, *norm_scratch;
 	int32_t *ctx_idx_rep;
+	int32_t *grid;            /* (B, N) every patch of each image, in order: the teachers' input */
 } usj_salt;
 
 /* usj_salt_init: a fresh model for c over data (pred.out_dim from the
@@ -75,10 +76,15 @@ void usj_salt_init(usj_salt *t, const usj_salt_config *c, const usj_imageset *da
                    usj_vit *teacher, const float *cache, int cache_dim);
 void usj_salt_free(usj_salt *t);
 
+/* What a step used and saw, besides its loss. */
+typedef struct usj_step_info {
+	double grad_norm;         /* before clipping */
+	double lr, wd;            /* the schedules' values at this step */
+} usj_step_info;
+
 /* usj_salt_step: one optimiser step; returns the loss (NaN or infinite is
- * the caller's to handle: the weights are then not updated) and the
- * gradient norm before clipping. */
-double usj_salt_step(usj_salt *t, double *grad_norm);
+ * the caller's to handle: the weights are then not updated). */
+double usj_salt_step(usj_salt *t, usj_step_info *info);
 /* usj_salt_held_out: the mean loss over the held-out images, with masks of
  * a fixed seed and no augmentation; NAN if none are held out. */
 double usj_salt_held_out(usj_salt *t);

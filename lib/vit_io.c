@@ -255,17 +255,6 @@ static int is_safetensors(const char *path)
 	return yes;
 }
 
-/* number: a float or integer at key of map, or fallback */
-static float number(const msgpack_object *map, const char *key, float fallback)
-{
-	const msgpack_object *o = map && map->type == MSGPACK_OBJECT_MAP ? usj_object_get(map, key) : NULL;
-	if (o && (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32))
-		return (float)o->via.f64;
-	if (o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return (float)o->via.u64;
-	return fallback;
-}
-
 void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, msgpack_sbuffer *meta, float *mean,
                       float *std)
 {
@@ -313,8 +302,8 @@ void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, m
 		                 : usj_fail(err, sizeof err, USJ_EDATA, "its meta is not a map");
 		if (!rc) {
 			const msgpack_object *norm = usj_object_get(&u.data, "normalize");
-			*mean = number(norm, "mean", 0.5f);
-			*std = number(norm, "std", 0.5f);
+			*mean = (float)usj_map_number(norm, "mean", 0.5);
+			*std = (float)usj_map_number(norm, "std", 0.5);
 		}
 		msgpack_unpacked_destroy(&u);
 		msgpack_sbuffer_destroy(&config);

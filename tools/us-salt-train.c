@@ -410,13 +410,8 @@ static double meta_number(const msgpack_sbuffer *meta, const char *key)
 	msgpack_unpacked u;
 	msgpack_unpacked_init(&u);
 	double v = NAN;
-	if (msgpack_unpack_next(&u, meta->data, meta->size, NULL) == MSGPACK_UNPACK_SUCCESS) {
-		const msgpack_object *o = usj_object_get(&u.data, key);
-		if (o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-			v = (double)o->via.u64;
-		else if (o && (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32))
-			v = o->via.f64;
-	}
+	if (msgpack_unpack_next(&u, meta->data, meta->size, NULL) == MSGPACK_UNPACK_SUCCESS)
+		v = usj_map_number(&u.data, key, NAN);
 	msgpack_unpacked_destroy(&u);
 	return v;
 }
@@ -513,18 +508,17 @@ int main(int argc, char **argv)
 	int64_t first = t.step;
 	int saved_any = 0;
 	while (t.step < o.c.steps && !stop_signal) {
-		double gn, loss = usj_salt_step(&t, &gn);
+		usj_step_info info;
+		double loss = usj_salt_step(&t, &info);
 		if (!isfinite(loss))
 			usj_die(USJ_EFAIL, "the loss is %s at step %lld: stopped; %s holds the last good state (lower --lr or "
 			        "--clip)", isnan(loss) ? "NaN" : "infinite", (long long)t.step + 1,
 			        saved_any || o.resume ? state : "no file yet");
-		double lr = usj_lr_at(t.step - 1, o.c.warmup, o.c.steps, o.c.lr_start, o.c.lr, o.c.lr_final);
-		double wd = usj_wd_at(t.step - 1, o.c.steps, o.c.wd, o.c.wd_final);
 		double rate = (double)(t.step - first) * o.c.batch / (usj_now() - t0 + 1e-9);
 		if (logf)
 			fprintf(logf, "{\"step\":%lld,\"loss\":%.9g,\"lr\":%.6g,\"wd\":%.6g,\"grad_norm\":%.6g,\"img_s\":%.1f}\n",
-			        (long long)t.step, loss, lr, wd, gn, rate);
-		snprintf(progress.note, sizeof progress.note, "loss %.4g, lr %.2g, %.0f img/s", loss, lr, rate);
+			        (long long)t.step, loss, info.lr, info.wd, info.grad_norm, rate);
+		snprintf(progress.note, sizeof progress.note, "loss %.4g, lr %.2g, %.0f img/s", loss, info.lr, rate);
 		usj_progress_update(&progress, t.step);
 		int epoch_end = t.step % spe == 0 || t.step == o.c.steps;
 		if (epoch_end) {
