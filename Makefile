@@ -25,7 +25,7 @@ deps:
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h) config.mk
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(MATHFLAGS) $(WARN) -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@

@@ -4,6 +4,9 @@ PREFIX   ?= /usr/local
 CC       ?= gcc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
+# always: no code reads errno after a math call, and without it GCC cannot
+# make sqrtf one vector instruction (lib/simd.h)
+MATHFLAGS = -fno-math-errno
 WARN      = -Wall -Wextra -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -DUSJ_VERSION='"$(VERSION)"' -Ilib
 PKGS      = openblas libtiff-4 msgpack libpng libjpeg jansson

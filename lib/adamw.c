@@ -4,6 +4,7 @@
 
 #include "adamw.h"
 #include "pool.h"
+#include "simd8.h"
 
 typedef struct step_args {
 	usj_params *ps;
@@ -24,22 +25,39 @@ static int first_tensor(const usj_params *ps, int64_t i)
 	return lo;
 }
 
+/* update: the AdamW update of elements [b, e) with one decay factor, 8 at a
+ * time and the last few one by one */
+CLONES static void update(float *w, const float *g, float *m, float *v, int64_t b, int64_t e, float decay,
+                          const step_args *a) // w, g, m, v (total)
+{
+	float beta2 = a->beta2, mix1 = 1.0f - a->beta1, mix2 = 1.0f - a->beta2, step = a->step_size;
+	float bc2 = a->bc2_sqrt, eps = a->eps;
+	int64_t i = b;
+	for (; i + 8 <= e; i += 8) {
+		f32x8 gi = load8(g + i), mi = load8(m + i), vi = load8(v + i), wi = load8(w + i) * decay;
+		mi += mix1 * (gi - mi);
+		vi = beta2 * vi + mix2 * gi * gi;
+		store8(m + i, mi);
+		store8(v + i, vi);
+		store8(w + i, wi - step * mi / (sqrt8(vi) / bc2 + eps));
+	}
+	for (; i < e; i++) {
+		w[i] *= decay;
+		m[i] += mix1 * (g[i] - m[i]);
+		v[i] = beta2 * v[i] + mix2 * g[i] * g[i];
+		w[i] -= step * m[i] / (sqrtf(v[i]) / bc2 + eps);
+	}
+}
+
 /* update_range: elements [i0, i1) of the flat buffers, tensor by tensor (decay is a tensor's) */
 static void update_range(void *ctx, int64_t i0, int64_t i1)
 {
 	step_args *a = ctx;
 	const usj_params *ps = a->ps;
-	float *w = ps->w, *g = ps->g, *m = ps->m, *v = ps->v; // (total)
 	for (int t = first_tensor(ps, i0); t < ps->n && ps->p[t].offset < i1; t++) {
 		const usj_param *p = &ps->p[t];
 		int64_t b = p->offset > i0 ? p->offset : i0, e = p->offset + p->count < i1 ? p->offset + p->count : i1;
-		float decay = p->decay ? 1.0f - a->lr * a->wd : 1.0f;
-		for (int64_t i = b; i < e; i++) {
-			w[i] *= decay;
-			m[i] += (1.0f - a->beta1) * (g[i] - m[i]);
-			v[i] = a->beta2 * v[i] + (1.0f - a->beta2) * g[i] * g[i];
-			w[i] -= a->step_size * m[i] / (sqrtf(v[i]) / a->bc2_sqrt + a->eps);
-		}
+		update(ps->w, ps->g, ps->m, ps->v, b, e, p->decay ? 1.0f - a->lr * a->wd : 1.0f, a);
 	}
 }
 

@@ -1,24 +1,50 @@
 /* pool.c: a fixed set of worker threads woken by a generation counter; the
- * caller runs range 0 itself. */
+ * caller runs range 0 itself.
+ *
+ * A step of training is a few hundred parallel loops, many of a few hundred
+ * microseconds, so waking a sleeping thread (tens of microseconds through a
+ * condition variable) is a real share of it. Workers and the caller therefore
+ * spin for a short while (SPIN) on the counters before they sleep. The
+ * sleep and wake-up pair is race-free without a lock on the fast path: the
+ * sleeper announces itself (sleepers, caller_sleeps) and then checks the
+ * counter, the waker changes the counter and then checks for sleepers; with
+ * sequentially consistent atomics one of the two always sees the other, and
+ * both sides of the slow path hold the mutex. */
 #include <cblas.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "err.h"
 #include "mem.h"
 #include "pool.h"
+#include "progress.h"
+
+/* SPIN: seconds a thread polls before it sleeps; long enough to bridge the
+ * serial code between two loops, short enough not to matter to a process
+ * sharing the core */
+#define SPIN 100e-6
 
 static struct {
 	int threads;
 	pthread_t *tid;
 	pthread_mutex_t mu;
 	pthread_cond_t go, done;
-	uint64_t generation; /* bumped for each loop */
-	int pending;         /* workers still running the current loop */
+	atomic_uint_fast64_t generation; /* bumped for each loop */
+	atomic_int pending;              /* workers still running the current loop */
+	atomic_int sleepers;             /* workers asleep on go, or about to be */
+	atomic_int caller_sleeps;        /* the caller is asleep on done, or about to be */
 	int64_t n, align;
 	usj_range_fn fn;
 	void *ctx;
 } P = {.threads = 0, .mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER,
        .done = PTHREAD_COND_INITIALIZER};
+
+static inline void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
 
 /* range: thread k's part of [0, n) */
 static void range(int k, int64_t *begin, int64_t *end)
@@ -29,23 +55,42 @@ static void range(int k, int64_t *begin, int64_t *end)
 	*end = b1 * P.align < P.n ? b1 * P.align : P.n;
 }
 
+/* spin_until_changed: poll *x for up to SPIN seconds; whether it moved off old */
+static int spin_until_changed(atomic_uint_fast64_t *x, uint64_t old)
+{
+	double t0 = usj_now();
+	for (int i = 1;; i++) {
+		if (atomic_load(x) != old)
+			return 1;
+		relax();
+		if (i % 256 == 0 && usj_now() - t0 > SPIN)
+			return 0;
+	}
+}
+
 static void *worker(void *arg)
 {
 	int k = (int)(intptr_t)arg;
 	uint64_t seen = 0;
-	pthread_mutex_lock(&P.mu);
 	for (;;) {
-		while (P.generation == seen)
-			pthread_cond_wait(&P.go, &P.mu);
-		seen = P.generation;
-		pthread_mutex_unlock(&P.mu);
+		if (!spin_until_changed(&P.generation, seen)) {
+			pthread_mutex_lock(&P.mu);
+			atomic_fetch_add(&P.sleepers, 1);
+			while (atomic_load(&P.generation) == seen)
+				pthread_cond_wait(&P.go, &P.mu);
+			atomic_fetch_sub(&P.sleepers, 1);
+			pthread_mutex_unlock(&P.mu);
+		}
+		seen = atomic_load(&P.generation);
 		int64_t begin, end;
 		range(k, &begin, &end);
 		if (begin < end)
 			P.fn(P.ctx, begin, end);
-		pthread_mutex_lock(&P.mu);
-		if (--P.pending == 0)
+		if (atomic_fetch_sub(&P.pending, 1) == 1 && atomic_load(&P.caller_sleeps)) {
+			pthread_mutex_lock(&P.mu);
 			pthread_cond_signal(&P.done);
+			pthread_mutex_unlock(&P.mu);
+		}
 	}
 	return NULL;
 }
@@ -73,21 +118,34 @@ void usj_pool_for(int64_t n, int64_t align, usj_range_fn fn, void *ctx)
 			fn(ctx, 0, n);
 		return;
 	}
-	pthread_mutex_lock(&P.mu);
+	/* the loop's fields are read by workers only after they see the new
+	 * generation, which the sequentially consistent increment publishes */
 	P.n = n;
 	P.align = align < 1 ? 1 : align;
 	P.fn = fn;
 	P.ctx = ctx;
-	P.pending = P.threads - 1;
-	P.generation++;
-	pthread_cond_broadcast(&P.go);
-	pthread_mutex_unlock(&P.mu);
+	atomic_store(&P.pending, P.threads - 1);
+	atomic_fetch_add(&P.generation, 1);
+	if (atomic_load(&P.sleepers)) {
+		pthread_mutex_lock(&P.mu);
+		pthread_cond_broadcast(&P.go);
+		pthread_mutex_unlock(&P.mu);
+	}
 	int64_t begin, end;
 	range(0, &begin, &end);
 	if (begin < end)
 		fn(ctx, begin, end);
-	pthread_mutex_lock(&P.mu);
-	while (P.pending > 0)
-		pthread_cond_wait(&P.done, &P.mu);
-	pthread_mutex_unlock(&P.mu);
+	double t0 = usj_now();
+	for (int i = 1; atomic_load(&P.pending) > 0; i++) {
+		relax();
+		if (i % 256 == 0 && usj_now() - t0 > SPIN) {
+			pthread_mutex_lock(&P.mu);
+			atomic_store(&P.caller_sleeps, 1);
+			while (atomic_load(&P.pending) > 0)
+				pthread_cond_wait(&P.done, &P.mu);
+			atomic_store(&P.caller_sleeps, 0);
+			pthread_mutex_unlock(&P.mu);
+			break;
+		}
+	}
 }

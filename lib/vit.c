@@ -190,23 +190,17 @@ static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, in
 		float *qkv = k->qkv + l * BT * 3 * C, *att = k->att + (int64_t)l * B * NH * T * T;
 		float *fch = k->fch + l * BT * H, *fg = k->fch_gelu + l * BT * H;
 		/* next = mid + fc2(gelu(fc1(ln2(mid)))): dres holds dnext */
-		memset(k->dfch_gelu, 0, (size_t)(BT * H) * sizeof(float));
 		usj_matmul_backward(k->dfch_gelu, bg(k, ps, l, FC2W), bg(k, ps, l, FC2B), k->dres, fg,
 		                    bw(k, ps, l, FC2W), BT, H, C);
-		memset(k->dfch, 0, (size_t)(BT * H) * sizeof(float));
 		usj_gelu_backward(k->dfch, fch, k->dfch_gelu, BT * H);
-		memset(k->dtmp, 0, (size_t)(BT * C) * sizeof(float));
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, FC1W), bg(k, ps, l, FC1B), k->dfch, ln2, bw(k, ps, l, FC1W),
 		                    BT, C, H);
 		usj_layernorm_backward(k->dres, bg(k, ps, l, LN2W), bg(k, ps, l, LN2B), k->dtmp, mid, bw(k, ps, l, LN2W),
 		                       k->ln2_mean + l * BT, k->ln2_rstd + l * BT, BT, C);
 		/* mid = res + proj(attention(qkv(ln1(res)))): dres now holds dmid */
-		memset(k->dtmp, 0, (size_t)(BT * C) * sizeof(float));
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, PROJW), bg(k, ps, l, PROJB), k->dres, atty,
 		                    bw(k, ps, l, PROJW), BT, C, C);
-		memset(k->dqkv, 0, (size_t)(BT * 3 * C) * sizeof(float));
 		usj_attention_backward(k->dqkv, k->datt, k->dtmp, qkv, att, B, T, C, NH);
-		memset(k->dtmp, 0, (size_t)(BT * C) * sizeof(float));
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, QKVW), bg(k, ps, l, QKVB), k->dqkv, ln1, bw(k, ps, l, QKVW),
 		                    BT, C, 3 * C);
 		usj_layernorm_backward(k->dres, bg(k, ps, l, LN1W), bg(k, ps, l, LN1B), k->dtmp, res, bw(k, ps, l, LN1W),
@@ -475,13 +469,13 @@ void usj_pred_backward(usj_pred *m, usj_params *ps, const float *dpred, float *d
 {
 	int B = m->B, Tc = m->Tc, Tt = m->Tt, T = Tc + Tt, D = m->c.in_dim, Dp = m->c.blocks.dim, Do = m->c.out_dim;
 	int proj = pred_proj(m);
-	memset(m->dtgt, 0, (size_t)B * Tt * Dp * sizeof(float));
 	usj_matmul_backward(m->dtgt, usj_param_g(ps, proj), usj_param_g(ps, proj + 1), dpred, m->tgt,
 	                    usj_param_w(ps, proj), (int64_t)B * Tt, Dp, Do);
 	/* only the target rows of the final norm's output were used */
-	memset(m->dln, 0, (size_t)B * T * Dp * sizeof(float));
-	for (int b = 0; b < B; b++)
+	for (int b = 0; b < B; b++) {
+		memset(m->dln + (int64_t)b * T * Dp, 0, (size_t)Tc * Dp * sizeof(float));
 		memcpy(m->dln + ((int64_t)b * T + Tc) * Dp, m->dtgt + (int64_t)b * Tt * Dp, (size_t)Tt * Dp * sizeof(float));
+	}
 	blocks_backward(&m->blocks, ps, m->dln, B, T);
 	/* seq = [context embedding, mask token] + positions */
 	float *dmask = usj_param_g(ps, m->first + PRED_MASK), *demb = m->dln; // demb (B, Tc, Dp)
@@ -495,7 +489,6 @@ void usj_pred_backward(usj_pred *m, usj_params *ps, const float *dpred, float *d
 				dmask[i] += d[i];
 		}
 	}
-	memset(dctx, 0, (size_t)B * Tc * D * sizeof(float));
 	usj_matmul_backward(dctx, usj_param_g(ps, m->first), usj_param_g(ps, m->first + 1), demb, m->ctx_in,
 	                    usj_param_w(ps, m->first), (int64_t)B * Tc, D, Dp);
 }

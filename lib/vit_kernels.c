@@ -8,50 +8,8 @@
 #include "mem.h"
 #include "pool.h"
 #include "progress.h"
+#include "simd8.h"
 #include "vit_kernels.h"
-
-/* ---- 8-lane vectors ----
- * The elementwise kernels are written once over 8-lane vectors (GCC's
- * vector extensions). On x86-64, target_clones builds each twice, for AVX2
- * with FMA (one instruction a vector) and for the baseline (two SSE2 halves),
- * and the loader picks one for the machine: the same bits on every run on a
- * given machine. */
-#if defined(__x86_64__) && !defined(__clang__)
-#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
-
-/* the helpers below take and return 8-lane vectors, which the baseline ABI
- * passes differently from AVX's: harmless, as they are static and inlined */
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float f32x8 __attribute__((vector_size(32)));
-typedef int32_t i32x8 __attribute__((vector_size(32)));
-typedef float f32x8_unaligned __attribute__((vector_size(32), aligned(4), may_alias));
-
-static inline f32x8 load8(const float *p) { return *(const f32x8_unaligned *)p; }
-static inline void store8(float *p, f32x8 v) { *(f32x8_unaligned *)p = v; }
-static inline f32x8 splat8(float v) { return (f32x8){v, v, v, v, v, v, v, v}; }
-/* pick8: a where m (a comparison's result) is true, else b */
-static inline f32x8 pick8(i32x8 m, f32x8 a, f32x8 b) { return (f32x8)(((i32x8)a & m) | ((i32x8)b & ~m)); }
-static inline f32x8 min8(f32x8 a, f32x8 b) { return pick8(a < b, a, b); }
-static inline f32x8 max8(f32x8 a, f32x8 b) { return pick8(a > b, a, b); }
-/* sum8: the lanes' sum in a fixed order */
-static inline float sum8(f32x8 v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
-
-/* load_tail, store_tail: the last n < 8 values of a range as a vector (zeros after) */
-static inline f32x8 load_tail(const float *p, int64_t n)
-{
-	float v[8] = {0};
-	memcpy(v, p, (size_t)n * sizeof(float));
-	return load8(v);
-}
-static inline void store_tail(float *p, f32x8 x, int64_t n)
-{
-	float v[8];
-	store8(v, x);
-	memcpy(p, v, (size_t)n * sizeof(float));
-}
 
 /* ---- profile ---- */
 
@@ -248,9 +206,9 @@ void usj_matmul_forward_naive(float *out, const float *inp, const float *weight,
 static void mm_backward_rows(void *ctx, int64_t r0, int64_t r1)
 {
 	mm_args *a = ctx;
-	/* dinp (rows, C) += dout (rows, OC) weight (OC, C) */
+	/* dinp (rows, C) = dout (rows, OC) weight (OC, C) */
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), a->C, a->OC, 1.0f,
-	            a->dout + r0 * a->OC, a->OC, a->weight, a->C, 1.0f, a->dinp + r0 * a->C, a->C);
+	            a->dout + r0 * a->OC, a->OC, a->weight, a->C, 0.0f, a->dinp + r0 * a->C, a->C);
 }
 
 /* bias_sums: dbias[o0, o1) += the columns' sums of dout (N, OC) */
@@ -473,14 +431,14 @@ static void att_backward_heads(void *ctx, int64_t p0, int64_t p1)
 		const float *att = a->att_in + p * T * T;                    // att (T, T)
 		const float *dout = a->dout + (int64_t)b * T * C + h * hs;  // dout (T, hs), row stride C
 		float *datt = a->scratch + p * T * T;                       // datt (T, T)
-		/* out = att v: dv += att^T dout, datt = dout v^T */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att, T, dout, C, 1.0f, dv, 3 * C);
+		/* out = att v: dv = att^T dout, datt = dout v^T */
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att, T, dout, C, 0.0f, dv, 3 * C);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout, C, v, 3 * C, 0.0f, datt, T);
 		for (int t = 0; t < T; t++)
 			softmax_backward_row(datt + (int64_t)t * T, att + (int64_t)t * T, T);
-		/* s = q k^T scale: dq += ds k scale, dk += ds^T q scale */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, datt, T, k, 3 * C, 1.0f, dq, 3 * C);
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, datt, T, q, 3 * C, 1.0f, dk, 3 * C);
+		/* s = q k^T scale: dq = ds k scale, dk = ds^T q scale */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, datt, T, k, 3 * C, 0.0f, dq, 3 * C);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, datt, T, q, 3 * C, 0.0f, dk, 3 * C);
 	}
 }
 
@@ -531,10 +489,9 @@ CLONES static void gelu_backward_range(void *ctx, int64_t i0, int64_t i1)
 	int64_t i = i0;
 	/* out = x Phi(x): dx = dout (Phi(x) + x phi(x)) */
 	for (; i + 8 <= i1; i += 8)
-		store8(e->out + i, load8(e->out + i) + load8(e->b + i) * dgelu8(load8(e->a + i)));
+		store8(e->out + i, load8(e->b + i) * dgelu8(load8(e->a + i)));
 	if (i < i1)
-		store_tail(e->out + i, load_tail(e->out + i, i1 - i) + load_tail(e->b + i, i1 - i) *
-		           dgelu8(load_tail(e->a + i, i1 - i)), i1 - i);
+		store_tail(e->out + i, load_tail(e->b + i, i1 - i) * dgelu8(load_tail(e->a + i, i1 - i)), i1 - i);
 }
 
 void usj_gelu_backward(float *dinp, const float *inp, const float *dout, int64_t N)
@@ -550,7 +507,7 @@ void usj_gelu_backward_naive(float *dinp, const float *inp, const float *dout, i
 	for (int64_t i = 0; i < N; i++) {
 		float x = inp[i], cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
 		float pdf = expf(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
-		dinp[i] += dout[i] * (cdf + x * pdf);
+		dinp[i] = dout[i] * (cdf + x * pdf);
 	}
 }
 

@@ -1,9 +1,12 @@
 /* vit_kernels.h: the forward and backward kernels of the ViT (llm.c's
  * manner: outputs first, then inputs, then weights, then dimensions).
  * Dimensions: N rows (tokens of all images), C channels, OC output channels,
- * B images, T tokens an image, NH heads. Gradients accumulate (+=) into
- * buffers the caller zeroed. Every kernel runs on the thread pool (pool.h)
- * and gives the same bits for a given thread count. */
+ * B images, T tokens an image, NH heads. Parameter gradients (dweight,
+ * dbias) accumulate (+=) into buffers the caller zeroed; the gradient of an
+ * input (dinp, dqkv) is overwritten (=) by matmul, attention and GELU, which
+ * spares a zeroing pass over the largest buffers, and accumulated by
+ * layernorm, whose input is the residual stream. Every kernel runs on the
+ * thread pool (pool.h) and gives the same bits for a given thread count. */
 #ifndef USJ_VIT_KERNELS_H
 #define USJ_VIT_KERNELS_H
 #include <stdint.h>

@@ -119,7 +119,8 @@ static void matmul_gradients(void)
 	k.b = randn(k.OC, 1);
 	k.r = randn(k.N * k.OC, 1);
 	k.out = zeros(k.N * k.OC);
-	float *dinp = zeros(k.N * k.C), *dw = zeros((int64_t)k.OC * k.C), *db = zeros(k.OC);
+	/* dinp is overwritten, not accumulated: start it dirty */
+	float *dinp = randn(k.N * k.C, 1), *dw = zeros((int64_t)k.OC * k.C), *db = zeros(k.OC);
 	mm_loss(&k);
 	usj_matmul_backward(dinp, dw, db, k.r, k.inp, k.w, k.N, k.C, k.OC);
 	CHECK(fd_agrees("matmul dinp", mm_loss, &k, k.inp, dinp, k.N * k.C, 1, 1e-2f, 1e-3));
@@ -163,7 +164,7 @@ static void attention_gradients(void)
 	k.r = randn(BT * k.C, 1);
 	k.out = zeros(BT * k.C);
 	k.att = zeros((int64_t)k.B * k.NH * k.T * k.T);
-	float *dqkv = zeros(BT * 3 * k.C), *scratch = zeros((int64_t)k.B * k.NH * k.T * k.T);
+	float *dqkv = randn(BT * 3 * k.C, 1), *scratch = zeros((int64_t)k.B * k.NH * k.T * k.T);
 	att_loss(&k);
 	usj_attention_backward(dqkv, scratch, k.r, k.inp, k.att, k.B, k.T, k.C, k.NH);
 	CHECK(fd_agrees("attention dqkv", att_loss, &k, k.inp, dqkv, BT * 3 * k.C, 1, 1e-2f, 2e-3));
@@ -193,7 +194,7 @@ static void gelu_gradients(void)
 	k.inp = randn(k.N, 2);
 	k.r = randn(k.N, 1);
 	k.out = zeros(k.N);
-	float *dinp = zeros(k.N);
+	float *dinp = randn(k.N, 1);
 	gelu_loss(&k);
 	usj_gelu_backward(dinp, k.inp, k.r, k.N);
 	CHECK(fd_agrees("gelu", gelu_loss, &k, k.inp, dinp, k.N, 1, 1e-3f, 2e-3));

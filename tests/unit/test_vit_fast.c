@@ -75,8 +75,15 @@ static void adamw_matches_formula(void)
 				w[i] -= step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + 1e-8f);
 			}
 	}
-	CHECK(memcmp(w, ps.w, (size_t)ps.total * sizeof(float)) == 0);
-	CHECK(memcmp(v, ps.v, (size_t)ps.total * sizeof(float)) == 0);
+	/* to float rounding: the vector loop may fuse a multiply and an add (FMA) */
+	double worst_w = 0, worst_v = 0;
+	for (int64_t i = 0; i < ps.total; i++) {
+		worst_w = fmax(worst_w, fabs(w[i] - ps.w[i]) / fmax(fabs(w[i]), 1e-3));
+		worst_v = fmax(worst_v, fabs(v[i] - ps.v[i]) / fmax(fabs(v[i]), 1e-12));
+	}
+	printf("# adamw: worst relative difference w %.3g, v %.3g\n", worst_w, worst_v);
+	CHECK(worst_w < 1e-6);
+	CHECK(worst_v < 1e-6);
 	free(w), free(m), free(v);
 	usj_params_free(&ps);
 }
