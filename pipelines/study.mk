@@ -6,9 +6,22 @@
 #   make study                      SCALE=mini on the synthetic benchmark
 #   make study SCALE=smoke          the whole pipeline in a few minutes (CI)
 #   make study DATA=../shared/data/pocus   pretrain and probe on a real dataset
+#   make study DATA=... MIX=phantom        pretrain on it and the phantom corpus together
+#   make study DATA=... SPLIT=60,20,20     train,val,test % where the dataset has no splits
 #   make study SCALE=paper TEACHER=vit.safetensors   a pretrained teacher instead of stage 1
+#   make study JOBS=8 FANOUT='--sshloginfile nodes --workdir .'   fan out over nodes
 #
-# Everything lands in results/SCALE/ (results/NAME-SCALE/ with DATA=).
+# Everything lands in results/SCALE/ (results/NAME-SCALE/ with DATA=,
+# results/NAME+phantom-SCALE/ with MIX=phantom); RESULTS=DIR moves the root.
+#
+# The study runs in stages: data (with DATA=: then the phantom corpus to mix
+# in and the pretraining and task streams), corrupted test sets, models, students,
+# features, probes, report. The jobs of a stage are independent: GNU parallel
+# runs JOBS of them at once (default: one a core), each a make of one target
+# by a tool on one thread, so the cores are never oversubscribed, and each job
+# finds its inputs made by an earlier stage and skips what is already there.
+# A failed job stops the study; each stage's job log is in R/logs/. The
+# jobs' commands are shown with V=1.
 
 SCALE ?= mini
 ifeq ($(SCALE),smoke)
@@ -47,35 +60,88 @@ endif
 
 STUDY_TASKS := liver-mass breast sites fatty-liver gallbladder ovary lung thyroid
 MODELS := random teacher student usrc ijepa
+RESULTS ?= results
+ifdef MIX
+  ifneq ($(MIX),phantom)
+    $(error MIX can only be phantom, not '$(MIX)')
+  endif
+  ifndef DATA
+    $(error MIX=phantom mixes the phantom corpus into DATA's pretraining: give DATA too)
+  endif
+endif
 ifdef DATA
-  R := results/$(notdir $(abspath $(DATA)))-$(SCALE)
-  STUDY_TASKS := $(notdir $(abspath $(DATA)))
+  NAME := $(notdir $(abspath $(DATA)))
+  R := $(RESULTS)/$(NAME)$(if $(MIX),+$(MIX))-$(SCALE)
+  STUDY_TASKS := $(NAME)
 else
-  R := results/$(SCALE)
+  R := $(RESULTS)/$(SCALE)
 endif
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
-# each tool one thread: make -j runs JOBS of them at once
+# each tool one thread: parallel runs JOBS of them at once
 T := -j 1
 BIN := $(abspath $(BINDIR))
 say = @printf '\n== %s\n' "$(1)" >&2
 
-.PHONY: study study-run
-study: check-deps all
-	@$(MAKE) --no-print-directory -j $(JOBS) study-run SCALE=$(SCALE) $(if $(DATA),DATA=$(DATA))
-	@echo "study: $(R)/report/report.md" >&2
+# the files of each stage
+ifdef DATA
+DATA_FILES := $(R)/data/all.usj
+MIX_FILES := $(if $(MIX),$(R)/data/phantom.usj)
+SPLIT_FILES := $(R)/data/pretrain.usj $(R)/data/$(NAME).usj
+else
+DATA_FILES := $(R)/data/pretrain.usj $(foreach t,$(STUDY_TASKS),$(R)/data/$(t).usj)
+MIX_FILES :=
+SPLIT_FILES :=
+endif
+CORRUPT_FILES := $(foreach t,$(STUDY_TASKS),$(foreach c,$(CORRUPTIONS),$(R)/data/$(t)-$(c).usj))
+TEACHER_TARGETS := $(R)/models/random.usj $(R)/models/ijepa.usj $(R)/targets.usj
+STUDENTS := $(R)/models/student.usj $(R)/models/usrc.usj
+FEATURES := $(foreach m,$(MODELS),$(foreach t,$(STUDY_TASKS),\
+	$(R)/features/$(m)/$(t).usj $(foreach c,$(CORRUPTIONS),$(R)/features/$(m)/$(t)-$(c).usj)))
+PROBES := $(foreach m,$(MODELS),$(foreach t,$(STUDY_TASKS),$(R)/probes/$(m)-$(t).usj))
 
-study-run: $(R)/report/report.md
+# the variables a job's make needs to name the same files
+STUDY_VARS := SCALE=$(SCALE) RESULTS=$(RESULTS) $(if $(DATA),DATA=$(abspath $(DATA))) $(if $(MIX),MIX=$(MIX)) \
+	$(if $(SPLIT),SPLIT=$(SPLIT)) \
+	$(if $(TEACHER),TEACHER=$(abspath $(TEACHER)))
+# fan_out STAGE, FILES: make each of FILES as its own job, JOBS at a time
+define fan_out
+$(call say,$(1): $(words $(2)) jobs$(comma) $(JOBS) at a time)
+@mkdir -p $(R)/logs
+@printf '%s\n' $(2) | parallel --jobs $(JOBS) --halt now,fail=1 --line-buffer --joblog $(R)/logs/$(1).jobs $(FANOUT) \
+	$(MAKE) --no-print-directory $(if $(V),,-s) -f $(abspath $(firstword $(MAKEFILE_LIST))) $(STUDY_VARS) {}
+endef
+comma := ,
+
+.PHONY: study
+study: check-deps all
+	$(call fan_out,data,$(DATA_FILES))
+	$(if $(MIX_FILES),$(call fan_out,mix,$(MIX_FILES)))
+	$(if $(SPLIT_FILES),$(call fan_out,splits,$(SPLIT_FILES)))
+	$(call fan_out,corrupted,$(CORRUPT_FILES))
+	$(call fan_out,models,$(TEACHER_TARGETS))
+	$(call fan_out,students,$(STUDENTS))
+	$(call fan_out,features,$(FEATURES))
+	$(call fan_out,probes,$(PROBES))
+	@$(MAKE) --no-print-directory $(if $(V),,-s) $(STUDY_VARS) $(R)/report/report.md
+	@echo "study: $(R)/report/report.md" >&2
 
 # ---- data ----
 ifdef DATA
 $(R)/data/all.usj:
 	$(call say,ingesting $(DATA))
 	@mkdir -p $(@D)
-	$(BIN)/us-ingest --size $(SIZE) $(T) -o $@ $(DATA)
-$(R)/data/pretrain.usj: $(R)/data/all.usj
-	cp $< $@.tmp && mv $@.tmp $@
+	$(BIN)/us-ingest --size $(SIZE) $(if $(SPLIT),--split $(SPLIT)) $(T) -o $@ $(DATA)
+# pretraining reads the train and val splits of every dataset in the stream
+# (us-salt-train --splits), so the test split is never trained on
+$(R)/data/pretrain.usj: $(R)/data/all.usj $(if $(MIX),$(R)/data/phantom.usj)
+	cat $^ > $@.tmp && mv $@.tmp $@
 $(R)/data/$(STUDY_TASKS).usj: $(R)/data/all.usj
 	cp $< $@.tmp && mv $@.tmp $@
+# the phantom pretraining corpus, as many images as the dataset has
+$(R)/data/phantom.usj: $(R)/data/all.usj
+	$(call say,simulating a phantom corpus to mix in)
+	$(BIN)/us-phantom --task pretrain -n $$($(BIN)/us-inspect --json $< | sed -n 's/.*"records":\([0-9][0-9]*\),"streams".*/\1/p') \
+		--size $(SIZE) --overlays 0.2 --stream $(T) -o $@
 else
 $(R)/data/pretrain:
 	$(call say,simulating the pretraining corpus)
