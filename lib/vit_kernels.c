@@ -442,6 +442,47 @@ static void att_backward_heads(void *ctx, int64_t p0, int64_t p1)
 	}
 }
 
+void usj_attention_backward_naive(float *dqkv, float *scratch, const float *dout, const float *qkv,
+                                  const float *att, int B, int T, int C, int NH)
+{
+	int hs = C / NH;
+	float scale = 1.0f / sqrtf((float)hs);
+	for (int b = 0; b < B; b++)
+		for (int h = 0; h < NH; h++) {
+			const float *q = qkv + (int64_t)b * T * 3 * C + h * hs, *k = q + C, *v = q + 2 * C; // row stride 3C
+			float *dq = dqkv + (int64_t)b * T * 3 * C + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+			const float *a = att + ((int64_t)b * NH + h) * T * T;    // a (T, T)
+			const float *dy = dout + (int64_t)b * T * C + h * hs;    // dy (T, hs), row stride C
+			float *ds = scratch + ((int64_t)b * NH + h) * T * T;     // ds (T, T)
+			for (int t = 0; t < T; t++) {
+				/* datt = dout v^T, then ds = att (datt - sum_u att datt) */
+				float dot = 0.0f;
+				for (int u = 0; u < T; u++) {
+					float s = 0.0f;
+					for (int i = 0; i < hs; i++)
+						s += dy[(int64_t)t * C + i] * v[(int64_t)u * 3 * C + i];
+					ds[t * T + u] = s;
+					dot += a[t * T + u] * s;
+				}
+				for (int u = 0; u < T; u++)
+					ds[t * T + u] = a[t * T + u] * (ds[t * T + u] - dot);
+			}
+			for (int t = 0; t < T; t++)
+				for (int i = 0; i < hs; i++) {
+					/* dv = att^T dout, dq = ds k scale, dk = ds^T q scale */
+					float sv = 0.0f, sq = 0.0f, sk = 0.0f;
+					for (int u = 0; u < T; u++) {
+						sv += a[u * T + t] * dy[(int64_t)u * C + i];
+						sq += ds[t * T + u] * k[(int64_t)u * 3 * C + i];
+						sk += ds[u * T + t] * q[(int64_t)u * 3 * C + i];
+					}
+					dv[(int64_t)t * 3 * C + i] = sv;
+					dq[(int64_t)t * 3 * C + i] = sq * scale;
+					dk[(int64_t)t * 3 * C + i] = sk * scale;
+				}
+		}
+}
+
 void usj_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
                             int B, int T, int C, int NH)
 {

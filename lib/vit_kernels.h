@@ -36,6 +36,9 @@ void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B
 /* scratch (B, NH, T, T) */
 void usj_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
                             int B, int T, int C, int NH);
+/* the backward as naive loops, the tests' reference */
+void usj_attention_backward_naive(float *dqkv, float *scratch, const float *dout, const float *qkv,
+                                  const float *att, int B, int T, int C, int NH);
 
 /* exact GELU, x Phi(x), as timm's nn.GELU(), with erf and exp as vector
  * polynomials within 5e-7 of glibc's; the naive ones call erff and expf */

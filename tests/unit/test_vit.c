@@ -181,6 +181,45 @@ static void attention_gradients(void)
 	free(k.inp), free(k.r), free(k.out), free(k.att), free(dqkv), free(scratch), free(out), free(att);
 }
 
+/* worst_diff: the largest |a - b| over n, relative to the largest |b| */
+static double worst_diff(const float *a, const float *b, int64_t n)
+{
+	double worst = 0, scale = 1e-30;
+	for (int64_t i = 0; i < n; i++) {
+		worst = fmax(worst, fabs(a[i] - b[i]));
+		scale = fmax(scale, fabs(b[i]));
+	}
+	return worst / scale;
+}
+
+/* the fast attention, forward and backward, against the naive loops at the
+ * model's shapes (hs 64, T 16, 49 and 196), odd T, T = 1, hs not a multiple
+ * of 8 or below 8 */
+static void attention_matches_naive(void)
+{
+	static const int shapes[][4] = {{2, 49, 192, 3}, {2, 196, 192, 3}, {3, 16, 192, 3}, {2, 37, 60, 3},
+	                                {2, 23, 24, 2},  {1, 9, 10, 2},    {2, 1, 64, 1},   {1, 53, 136, 1}};
+	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+		int B = shapes[s][0], T = shapes[s][1], C = shapes[s][2], NH = shapes[s][3];
+		int64_t BT = (int64_t)B * T, BTT = (int64_t)B * NH * T * T;
+		float *qkv = randn(BT * 3 * C, 1), *dout = randn(BT * C, 1);
+		float *out = randn(BT * C, 1), *att = randn(BTT, 1), *dqkv = randn(BT * 3 * C, 1), *scratch = randn(BTT, 1);
+		float *out_n = zeros(BT * C), *att_n = zeros(BTT), *dqkv_n = zeros(BT * 3 * C), *scratch_n = zeros(BTT);
+		usj_attention_forward(out, att, qkv, B, T, C, NH);
+		usj_attention_forward_naive(out_n, att_n, qkv, B, T, C, NH);
+		usj_attention_backward(dqkv, scratch, dout, qkv, att, B, T, C, NH);
+		usj_attention_backward_naive(dqkv_n, scratch_n, dout, qkv, att, B, T, C, NH);
+		double e_out = worst_diff(out, out_n, BT * C), e_att = worst_diff(att, att_n, BTT);
+		double e_d = worst_diff(dqkv, dqkv_n, BT * 3 * C);
+		if (!(e_out < 1e-5 && e_att < 1e-5 && e_d < 1e-5))
+			fprintf(stderr, "#   attention B=%d T=%d C=%d NH=%d: out %.2e att %.2e dqkv %.2e\n", B, T, C, NH,
+			        e_out, e_att, e_d);
+		CHECK(e_out < 1e-5 && e_att < 1e-5 && e_d < 1e-5);
+		free(qkv), free(dout), free(out), free(att), free(dqkv), free(scratch);
+		free(out_n), free(att_n), free(dqkv_n), free(scratch_n);
+	}
+}
+
 static double gelu_loss(void *p)
 {
 	kctx *k = p;
@@ -395,6 +434,7 @@ int main(int argc, char **argv)
 	RUN(matmul_gradients);
 	RUN(matmul_matches_naive);
 	RUN(attention_gradients);
+	RUN(attention_matches_naive);
 	RUN(gelu_gradients);
 	RUN(loss_gradients);
 	RUN(sincos_positions);
