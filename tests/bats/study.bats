@@ -61,7 +61,8 @@ jobs_ok() {
 
 @test "make study DATA=DIR MIX=phantom pretrains on the dataset and as many phantom images" {
 	# the fixture's 34 frames in 10 patients leave the default 70,10,20 no val split
-	run study DATA="$FIXTURES/pocus" MIX=phantom SPLIT=50,25,25
+	# FANOUT reaches parallel: here two local "nodes" (':'), as --sshloginfile names real ones
+	run study DATA="$FIXTURES/pocus" MIX=phantom SPLIT=50,25,25 FANOUT="-S 1/:,1/: --workdir ."
 	assert_success
 	r=r/pocus+phantom-smoke
 	run "$ROOT/scripts/study-check.sh" $r/report
