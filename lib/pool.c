@@ -55,12 +55,12 @@ static void range(int k, int64_t *begin, int64_t *end)
 	*end = b1 * P.align < P.n ? b1 * P.align : P.n;
 }
 
-/* spin_until_changed: poll *x for up to SPIN seconds; whether it moved off old */
-static int spin_until_changed(atomic_uint_fast64_t *x, uint64_t old)
+/* spin_while: poll busy(arg) for up to SPIN seconds; whether it turned false */
+static int spin_while(int (*busy)(const void *), const void *arg)
 {
 	double t0 = usj_now();
 	for (int i = 1;; i++) {
-		if (atomic_load(x) != old)
+		if (!busy(arg))
 			return 1;
 		relax();
 		if (i % 256 == 0 && usj_now() - t0 > SPIN)
@@ -68,15 +68,18 @@ static int spin_until_changed(atomic_uint_fast64_t *x, uint64_t old)
 	}
 }
 
+static int same_generation(const void *seen) { return atomic_load(&P.generation) == *(const uint64_t *)seen; }
+static int work_pending(const void *unused) { return atomic_load(&P.pending) > 0; }
+
 static void *worker(void *arg)
 {
 	int k = (int)(intptr_t)arg;
 	uint64_t seen = 0;
 	for (;;) {
-		if (!spin_until_changed(&P.generation, seen)) {
+		if (!spin_while(same_generation, &seen)) {
 			pthread_mutex_lock(&P.mu);
 			atomic_fetch_add(&P.sleepers, 1);
-			while (atomic_load(&P.generation) == seen)
+			while (same_generation(&seen))
 				pthread_cond_wait(&P.go, &P.mu);
 			atomic_fetch_sub(&P.sleepers, 1);
 			pthread_mutex_unlock(&P.mu);
@@ -135,17 +138,12 @@ void usj_pool_for(int64_t n, int64_t align, usj_range_fn fn, void *ctx)
 	range(0, &begin, &end);
 	if (begin < end)
 		fn(ctx, begin, end);
-	double t0 = usj_now();
-	for (int i = 1; atomic_load(&P.pending) > 0; i++) {
-		relax();
-		if (i % 256 == 0 && usj_now() - t0 > SPIN) {
-			pthread_mutex_lock(&P.mu);
-			atomic_store(&P.caller_sleeps, 1);
-			while (atomic_load(&P.pending) > 0)
-				pthread_cond_wait(&P.done, &P.mu);
-			atomic_store(&P.caller_sleeps, 0);
-			pthread_mutex_unlock(&P.mu);
-			break;
-		}
+	if (!spin_while(work_pending, NULL)) {
+		pthread_mutex_lock(&P.mu);
+		atomic_store(&P.caller_sleeps, 1);
+		while (work_pending(NULL))
+			pthread_cond_wait(&P.done, &P.mu);
+		atomic_store(&P.caller_sleeps, 0);
+		pthread_mutex_unlock(&P.mu);
 	}
 }

@@ -24,6 +24,10 @@
 # jobs' commands are shown with V=1.
 
 SCALE ?= mini
+# the paper's probe protocol, which smoke cuts down
+SEEDS := 5
+FRACTIONS := 1,5,10,50,100
+CORRUPTIONS := $(foreach k,blur contrast speckle,$(k)-1 $(k)-2 $(k)-3)
 ifeq ($(SCALE),smoke)
   SIZE := 32
   N_PRETRAIN := 320
@@ -41,9 +45,6 @@ else ifeq ($(SCALE),mini)
   PER_GROUP := 3
   PRESET := mini
   TRAIN := --epochs 6
-  SEEDS := 5
-  FRACTIONS := 1,5,10,50,100
-  CORRUPTIONS := $(foreach k,blur contrast speckle,$(k)-1 $(k)-2 $(k)-3)
 else ifeq ($(SCALE),paper)
   SIZE := 224
   N_PRETRAIN := 20000
@@ -51,9 +52,6 @@ else ifeq ($(SCALE),paper)
   PER_GROUP := 4
   PRESET := paper
   TRAIN :=
-  SEEDS := 5
-  FRACTIONS := 1,5,10,50,100
-  CORRUPTIONS := $(foreach k,blur contrast speckle,$(k)-1 $(k)-2 $(k)-3)
 else
   $(error SCALE must be smoke, mini or paper, not '$(SCALE)')
 endif
