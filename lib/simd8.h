@@ -26,7 +26,14 @@ typedef float f32x8_unaligned __attribute__((vector_size(32), aligned(4), may_al
 
 static inline f32x8 load8(const float *p) { return *(const f32x8_unaligned *)p; }
 static inline void store8(float *p, f32x8 v) { *(f32x8_unaligned *)p = v; }
-static inline f32x8 splat8(float v) { return (f32x8){v, v, v, v, v, v, v, v}; }
+/* splat8 as a shuffle: inside a target_clones function GCC builds the
+ * constructor {v, v, ...} lane by lane (8 inserts), the shuffle is one
+ * vbroadcastss */
+static inline f32x8 splat8(float v)
+{
+	f32x8 r = {v};
+	return __builtin_shufflevector(r, r, 0, 0, 0, 0, 0, 0, 0, 0);
+}
 /* pick8: a where m (a comparison's result) is true, else b */
 static inline f32x8 pick8(i32x8 m, f32x8 a, f32x8 b) { return (f32x8)(((i32x8)a & m) | ((i32x8)b & ~m)); }
 static inline f32x8 min8(f32x8 a, f32x8 b) { return pick8(a < b, a, b); }
