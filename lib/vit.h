@@ -59,6 +59,8 @@ typedef struct usj_vit {
 	int kept;                /* the last forward kept what the backward needs (not usj_vit_infer) */
 	int64_t cap;             /* B T the patches buffer holds */
 	float *patches;          /* (B, T, PP) the input, kept for the backward */
+	float *tokens;           /* (B, T, D) usj_vit_infer's output when it took the batch in parts */
+	int64_t tokens_cap;      /* floats tokens holds */
 } usj_vit;
 
 typedef struct usj_pred {
@@ -107,7 +109,8 @@ void usj_patchify(float *patches, const float *images, const int32_t *idx, int B
 const float *usj_vit_forward(usj_vit *m, const usj_params *ps, const float *patches, const int32_t *idx, int B,
                              int T);
 /* usj_vit_infer: the same tokens as usj_vit_forward, bit for bit, keeping
- * nothing for a backward: every block runs in one block's buffers. */
+ * nothing for a backward: every block runs in one block's buffers, on a
+ * few images at a time (about 1024 tokens), so those stay in cache. */
 const float *usj_vit_infer(usj_vit *m, const usj_params *ps, const float *patches, const int32_t *idx, int B,
                            int T);
 /* usj_vit_backward: dout (B, T, D) -> parameter gradients (+=), after usj_vit_forward. */

@@ -406,9 +406,20 @@ static void infer_matches_forward(void)
 	usj_vit_init(&enc, &ps, &rng);
 	float *d = tokens_of(&enc, &ps, &m, 0), *e = tokens_of(&enc, &ps, &m, 1);
 	CHECK(memcmp(d, e, (size_t)bytes) == 0);
+	/* a batch inference takes in parts (1024 tokens at a time: 128 images
+	 * of a CLS token and 7 patches), the last one short */
+	int B = 300, T = m.Tc;
+	float *patches = randn((int64_t)B * T * 16, 1);
+	int32_t *idx = xmalloc((size_t)B * T * sizeof(int32_t));
+	for (int i = 0; i < B * T; i++)
+		idx[i] = (i * 5 + i / T) % 16;
+	int64_t n = (int64_t)B * T * 16;
+	float *whole = zeros(n);
+	memcpy(whole, usj_vit_forward(&enc, &ps, patches, idx, B, T), (size_t)n * sizeof(float));
+	CHECK(memcmp(usj_vit_infer(&enc, &ps, patches, idx, B, T), whole, (size_t)n * sizeof(float)) == 0);
 	usj_vit_free(&enc);
 	usj_params_free(&ps);
-	free(a), free(b), free(c), free(d), free(e);
+	free(a), free(b), free(c), free(d), free(e), free(patches), free(idx), free(whole);
 	model_free(&m);
 }
 
