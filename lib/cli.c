@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -61,4 +62,17 @@ void usj_cli_split(const char *synopsis, const char *opt, const char *text, doub
 		usj_usage_error(synopsis, "%s wants three non-negative numbers A,B,C, not '%s'", opt, text);
 	for (int s = 0; s < 3; s++)
 		frac[s] = v[s] / (v[0] + v[1] + v[2]);
+}
+
+int usj_in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && !strncmp(p, name, n))
+			return 1;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
 }

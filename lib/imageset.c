@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "cli.h"
 #include "imageset.h"
 #include "mem.h"
 #include "rng.h"
@@ -11,20 +12,6 @@ static const usj_imageset *sorting; /* qsort has no context argument */
 static int by_id_order(const void *a, const void *b)
 {
 	return strcmp(sorting->ids[*(const int *)a], sorting->ids[*(const int *)b]);
-}
-
-/* in_list: is name one of the comma-separated list's items? */
-static int in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = list; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len == n && !strncmp(p, name, n))
-			return 1;
-		p = end ? end + 1 : NULL;
-	}
-	return 0;
 }
 
 static int dataset_of(usj_imageset *s, const char *name)
@@ -52,7 +39,7 @@ void usj_imageset_load(usj_imageset *s, const char *path, const char *splits)
 		const usj_tensor *img = usj_record_tensor(&rec, "image"), *reg = usj_record_tensor(&rec, "region");
 		const char *id = usj_record_str(&rec, "id"), *split = usj_record_str(&rec, "split");
 		long long k = (long long)usj_reader_records(r);
-		if (splits && split && !in_list(splits, split))
+		if (splits && split && !usj_in_list(splits, split))
 			continue;
 		if (!id)
 			usj_die(USJ_EDATA, "%s: record %lld has no id", usj_reader_name(r), k);

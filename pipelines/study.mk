@@ -194,10 +194,13 @@ $(R)/models/ijepa.usj: $(R)/data/pretrain.usj
 
 # ---- features and probes ----
 model_file = $(if $(filter teacher,$(1)),$(TEACHER_MODEL),$(R)/models/$(1).usj)
+# a corrupted set (TASK-KIND-SEVERITY) is encoded on its test split only:
+# us-probe --eval judges on that split, the only one us-corrupt changed
 define model_rules
 $(R)/features/$(1)/%.usj: $(call model_file,$(1)) $(R)/data/%.usj
 	@mkdir -p $$(@D)
-	$(BIN)/us-teacher-encode -m $$< --pool mean $(T) -o $$@ $(R)/data/$$*.usj
+	$(BIN)/us-teacher-encode -m $$< --pool mean $$(if $$(filter $(addprefix %-,$(CORRUPTIONS)),$$*),--splits test) \
+		$(T) -o $$@ $(R)/data/$$*.usj
 endef
 $(foreach m,$(MODELS),$(eval $(call model_rules,$(m))))
 

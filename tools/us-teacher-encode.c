@@ -20,7 +20,8 @@
 
 static const char *synopsis =
 	"us-teacher-encode -m MODEL (--tokens [--layer-norm] [--half] | --pool mean) [--heads H]\n"
-	"                         [--mean M] [--std S] [-b BATCH] [--shard K/N] [-j N] [-o FILE] [IMAGES]\n"
+	"                         [--mean M] [--std S] [-b BATCH] [--shard K/N] [--splits LIST] [-j N]\n"
+	"                         [-o FILE] [IMAGES]\n"
 	"       us-teacher-encode -m MODEL --export FILE.safetensors";
 
 static void help(void)
@@ -43,6 +44,7 @@ static void help(void)
 	       "  --std S         or the .safetensors metadata, else 0.5 and 0.5 (timm's ViTs)\n"
 	       "  -b BATCH        images a forward pass (default 32)\n"
 	       "  --shard K/N     only records K, K+N, K+2N, ...\n"
+	       "  --splits LIST   only records of these splits, comma-separated (e.g. test)\n"
 	       "  -j N            threads (default: all cores)\n"
 	       "  -o FILE         output (default standard output)\n"
 	       "  -h, --help      this help\n"
@@ -56,6 +58,7 @@ typedef struct encode {
 	int tokens, layer_norm, half, batch;
 	float mean, std;
 	int shard_k, shard_n;
+	const char *splits;      /* NULL: every record */
 	usj_reader *in;
 	usj_writer *out;
 	usj_record *recs;    /* (batch) the records of a batch */
@@ -126,7 +129,7 @@ static void pack_meta(msgpack_sbuffer *sb, const encode *e, const msgpack_sbuffe
 {
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, e->tokens ? 7 : 5);
+	msgpack_pack_map(&pk, (e->tokens ? 7 : 5) + (e->splits != NULL));
 	usj_pack_cstr(&pk, "model");
 	msgpack_sbuffer_write(sb, model->data, model->size);
 	usj_pack_kv_str(&pk, "output", e->tokens ? "tokens" : "mean-pooled feature");
@@ -139,8 +142,24 @@ static void pack_meta(msgpack_sbuffer *sb, const encode *e, const msgpack_sbuffe
 		usj_pack_kv_bool(&pk, "layer_norm", e->layer_norm);
 		usj_pack_kv_str(&pk, "dtype", e->half ? "<f2" : "<f4");
 	}
+	if (e->splits)
+		usj_pack_kv_str(&pk, "splits", e->splits);
 	usj_pack_cstr(&pk, "input");
 	msgpack_pack_object(&pk, *usj_reader_meta(e->in));
+}
+
+/* check_splits: list, if its items are train, val and test, comma-separated */
+static const char *check_splits(const char *list)
+{
+	for (const char *p = list;; p++) {
+		size_t len = strcspn(p, ",");
+		if (!((len == 5 && !strncmp(p, "train", 5)) || (len == 3 && !strncmp(p, "val", 3)) ||
+		      (len == 4 && !strncmp(p, "test", 4))))
+			usj_usage_error(synopsis, "--splits wants train, val or test, comma-separated, not '%s'", list);
+		p += len;
+		if (!*p)
+			return list;
+	}
 }
 
 int main(int argc, char **argv)
@@ -151,7 +170,7 @@ int main(int argc, char **argv)
 		{"half", no_argument, NULL, 'H'}, {"pool", required_argument, NULL, 'P'},
 		{"heads", required_argument, NULL, 'E'}, {"mean", required_argument, NULL, 'M'},
 		{"std", required_argument, NULL, 'S'}, {"shard", required_argument, NULL, 'D'},
-		{"export", required_argument, NULL, 'X'},
+		{"export", required_argument, NULL, 'X'}, {"splits", required_argument, NULL, 'Z'},
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0},
 	};
 	encode e = {.batch = 32, .shard_n = 1, .mean = NAN, .std = NAN};
@@ -174,6 +193,7 @@ int main(int argc, char **argv)
 		case 'X': export = optarg; break;
 		case 'b': e.batch = (int)usj_cli_int(synopsis, "-b", optarg, 1, 65536); break;
 		case 'D': usj_cli_shard(synopsis, optarg, &e.shard_k, &e.shard_n); break;
+		case 'Z': e.splits = check_splits(optarg); break;
 		case 'j': threads = usj_cli_threads(synopsis, optarg); break;
 		case 'o': out = optarg; break;
 		case 'h': help(); usj_close_stdout(); return 0;
@@ -232,6 +252,9 @@ int main(int argc, char **argv)
 		if (!usj_read(e.in, r))
 			break;
 		if (i % e.shard_n != e.shard_k)
+			continue;
+		const char *split = usj_record_str(r, "split");
+		if (e.splits && !(split && usj_in_list(e.splits, split)))
 			continue;
 		load_image(&e, r, e.images + (int64_t)n * S * S);
 		if (++n == e.batch) {

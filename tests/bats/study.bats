@@ -31,6 +31,16 @@ jobs_ok() {
 	jobs_ok $r/logs/probes.jobs 40
 	# the teacher's tokens are computed once, before either student
 	[ $r/targets.usj -ot $r/models/student.usj ] && [ $r/targets.usj -ot $r/models/usrc.usj ]
+	# a corrupted set's features are those of its test split only
+	run us-inspect --json $r/features/student/breast-blur-2.usj
+	assert_output --partial '"splits":"test"'
+	py "
+import msgpack, msgpack_numpy as m
+def splits(f):
+    return sorted(o['split'] for o in msgpack.Unpacker(open(f, 'rb'), object_hook=m.decode, raw=False) if 'feature' in o)
+whole = splits('$r/features/student/breast.usj')
+assert splits('$r/features/student/breast-blur-2.usj') == [s for s in whole if s == 'test'], 'not the test split'
+"
 
 	# interrupted: a probe and a feature file lost; only they are made again
 	rm $r/probes/usrc-lung.usj $r/features/ijepa/thyroid-blur-2.usj

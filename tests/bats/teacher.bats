@@ -82,6 +82,30 @@ for x, y in zip(a, b):
 	assert_output --partial '"records":12,"streams":2'
 }
 
+@test "--splits encodes only those splits' records, as a whole run encodes them; a bad list is a usage error" {
+	models
+	us-teacher-encode -m vit.usj --pool mean -o all.usj img.usj
+	us-teacher-encode -m vit.usj --pool mean --splits val,test -o vt.usj img.usj
+	py "
+import msgpack, msgpack_numpy as m, numpy as np
+def recs(f):
+    return [o for o in msgpack.Unpacker(open(f, 'rb'), object_hook=m.decode, raw=False) if 'feature' in o]
+whole = {o['id']: o for o in recs('all.usj') if o['split'] in ('val', 'test')}
+part = recs('vt.usj')
+assert 0 < len(part) < len(recs('all.usj')), len(part)
+assert sorted(o['id'] for o in part) == sorted(whole), 'not the val and test records'
+for o in part:
+    assert np.allclose(o['feature'], whole[o['id']]['feature'], rtol=0, atol=1e-5), o['id']
+"
+	run us-inspect --json vt.usj
+	assert_output --partial '"splits":"val,test"'
+	for bad in tests test, ,test ''; do
+		run us-teacher-encode -m vit.usj --pool mean --splits "$bad" img.usj
+		assert_failure 2
+		assert_output --partial "--splits wants train, val or test"
+	done
+}
+
 @test "an image of the wrong size, a stream of the wrong kind and a bad model are bad input (exit 3)" {
 	models
 	us-phantom --task thyroid -n 2 --size 48 --stream -o big.usj
