@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
 #include "cli.h"
+#include "err.h"
 #include "imageset.h"
 #include "mem.h"
 #include "rng.h"
