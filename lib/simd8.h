@@ -34,6 +34,8 @@ static inline f32x8 splat8(float v)
 	f32x8 r = {v};
 	return __builtin_shufflevector(r, r, 0, 0, 0, 0, 0, 0, 0, 0);
 }
+/* abs8: |x|, the sign bits cleared */
+static inline f32x8 abs8(f32x8 x) { return (f32x8)((i32x8)x & 0x7fffffff); }
 /* pick8: a where m (a comparison's result) is true, else b */
 static inline f32x8 pick8(i32x8 m, f32x8 a, f32x8 b) { return (f32x8)(((i32x8)a & m) | ((i32x8)b & ~m)); }
 static inline f32x8 min8(f32x8 a, f32x8 b) { return pick8(a < b, a, b); }

@@ -582,21 +582,12 @@ typedef struct loss_args {
 	int64_t chunk;
 } loss_args;
 
-static double loss_of(enum usj_loss kind, float d, float beta)
-{
-	float m = fabsf(d);
-	switch (kind) {
-	case USJ_LOSS_SMOOTH_L1: return m < beta ? 0.5 * d * d / beta : m - 0.5 * beta;
-	case USJ_LOSS_L1: return m;
-	default: return (double)d * d;
-	}
-}
-
-/* loss8, grad8: loss_of and its derivative, 8 lanes at a time and without
- * branches (the sign of pred - target is a coin toss) */
+/* loss8, grad8: the loss of d = pred - target and its derivative, 8 lanes
+ * at a time and without branches (the sign of d is a coin toss); both are 0
+ * at d = 0, so a tail padded with zeros adds nothing */
 static inline f32x8 loss8(enum usj_loss kind, f32x8 d, float beta)
 {
-	f32x8 m = (f32x8)((i32x8)d & 0x7fffffff);
+	f32x8 m = abs8(d);
 	switch (kind) {
 	case USJ_LOSS_SMOOTH_L1: return pick8(m < splat8(beta), 0.5f * d * d / beta, m - 0.5f * beta);
 	case USJ_LOSS_L1: return m;
@@ -609,7 +600,7 @@ static inline f32x8 grad8(enum usj_loss kind, f32x8 d, float beta)
 	f32x8 zero = splat8(0.0f), one = splat8(1.0f);
 	f32x8 sign = pick8(d > zero, one, zero) - pick8(d < zero, one, zero);
 	switch (kind) {
-	case USJ_LOSS_SMOOTH_L1: return pick8((f32x8)((i32x8)d & 0x7fffffff) < splat8(beta), d / beta, sign);
+	case USJ_LOSS_SMOOTH_L1: return pick8(abs8(d) < splat8(beta), d / beta, sign);
 	case USJ_LOSS_L1: return sign;
 	default: return 2.0f * d;
 	}
@@ -627,8 +618,8 @@ CLONES static void loss_chunks(void *ctx, int64_t c0, int64_t c1)
 				acc += loss8(a->kind, load8(a->pred + i) - load8(a->target + i), a->beta);
 			s += sum8(acc);
 		}
-		for (; i < i1; i++)
-			s += loss_of(a->kind, a->pred[i] - a->target[i], a->beta);
+		if (i < i1)
+			s += sum8(loss8(a->kind, load_tail(a->pred + i, i1 - i) - load_tail(a->target + i, i1 - i), a->beta));
 		a->partial[c] = s;
 	}
 }
@@ -655,14 +646,9 @@ CLONES static void loss_grad_range(void *ctx, int64_t i0, int64_t i1)
 	int64_t i = i0;
 	for (; i + 8 <= i1; i += 8)
 		store8(a->dpred + i, grad8(a->kind, load8(a->pred + i) - load8(a->target + i), a->beta) * inv);
-	for (; i < i1; i++) {
-		float d = a->pred[i] - a->target[i], g;
-		switch (a->kind) {
-		case USJ_LOSS_SMOOTH_L1: g = fabsf(d) < a->beta ? d / a->beta : (d > 0) - (d < 0); break;
-		case USJ_LOSS_L1: g = (float)((d > 0) - (d < 0)); break;
-		default: g = 2.0f * d; break;
-		}
-		a->dpred[i] = g * inv;
+	if (i < i1) {
+		f32x8 d = load_tail(a->pred + i, i1 - i) - load_tail(a->target + i, i1 - i);
+		store_tail(a->dpred + i, grad8(a->kind, d, a->beta) * inv, i1 - i);
 	}
 }
 

@@ -151,14 +151,15 @@ static void pack_meta(msgpack_sbuffer *sb, const encode *e, const msgpack_sbuffe
 /* check_splits: list, if its items are train, val and test, comma-separated */
 static const char *check_splits(const char *list)
 {
-	for (const char *p = list;; p++) {
+	for (const char *p = list;;) {
 		size_t len = strcspn(p, ",");
-		if (!((len == 5 && !strncmp(p, "train", 5)) || (len == 3 && !strncmp(p, "val", 3)) ||
-		      (len == 4 && !strncmp(p, "test", 4))))
+		char item[8];
+		snprintf(item, sizeof item, "%.*s", (int)len, p);
+		if (len >= sizeof item || !usj_in_list("train,val,test", item))
 			usj_usage_error(synopsis, "--splits wants train, val or test, comma-separated, not '%s'", list);
-		p += len;
-		if (!*p)
+		if (!p[len])
 			return list;
+		p += len + 1;
 	}
 }
 
