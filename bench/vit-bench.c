@@ -5,7 +5,9 @@
  * token, forward only; sgemm: the pool's matrix product on square
  * matrices, the peak the other two are measured against.
  * Speed is achieved GFLOP/s of an explicit FLOP model: the matrix products
- * (attention's two a head included), and training as three forwards. */
+ * (attention's two a head included), and training as three forwards. The
+ * model counts the products this code runs: the predictor's last block on
+ * the target rows only, where PyTorch's reference (vit_torch.py) runs all. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +43,15 @@ static const bench_config CONFIGS[] = {
 	 {.in_dim = 192, .out_dim = 192, .blocks = BLOCKS(96, 4, 3)}, 32},
 };
 
-/* blocks_flops: one forward of a block stack on B images of T tokens:
- * qkv, proj, fc1, fc2, and per head q k^T and att v (2 T T hs each) */
-static double blocks_flops(const usj_blocks_config *c, int B, int T)
+/* blocks_flops: one forward of a block stack on B images of T tokens of
+ * which the last block computes Tq (lib/vit.c): qkv, proj, fc1, fc2, and
+ * per head q k^T and att v (2 T T hs each) */
+static double blocks_flops(const usj_blocks_config *c, int B, int T, int Tq)
 {
-	double N = (double)B * T, C = c->dim, H = c->hidden;
-	return c->depth * (2 * N * C * (3 * C + C + 2 * H) + 4.0 * B * T * T * C);
+	double C = c->dim, H = c->hidden;
+	double block = 2.0 * B * T * C * (3 * C + C + 2 * H) + 4.0 * B * T * T * C;
+	double last = 2.0 * B * T * C * 3 * C + 2.0 * B * Tq * C * (C + 2 * H) + 4.0 * B * Tq * T * C;
+	return c->depth ? (c->depth - 1) * block + last : 0.0;
 }
 
 /* step_flops: the forward of the step; training counts it three times */
@@ -54,9 +59,9 @@ static double step_flops(const bench_config *bc, const usj_vit *enc, int train, 
 {
 	int B = bc->batch, D = bc->enc.blocks.dim, Dp = bc->pred.blocks.dim, Do = bc->pred.out_dim;
 	if (!train)
-		return 2.0 * B * enc->N * enc->PP * D + blocks_flops(&bc->enc.blocks, B, enc->N);
-	double f = 2.0 * B * Tc * enc->PP * D + blocks_flops(&bc->enc.blocks, B, Tc) + 2.0 * B * Tc * D * Dp +
-	           blocks_flops(&bc->pred.blocks, B, Tc + Tt) + 2.0 * B * Tt * Dp * Do;
+		return 2.0 * B * enc->N * enc->PP * D + blocks_flops(&bc->enc.blocks, B, enc->N, enc->N);
+	double f = 2.0 * B * Tc * enc->PP * D + blocks_flops(&bc->enc.blocks, B, Tc, Tc) + 2.0 * B * Tc * D * Dp +
+	           blocks_flops(&bc->pred.blocks, B, Tc + Tt, Tt) + 2.0 * B * Tt * Dp * Do;
 	return 3 * f;
 }
 

@@ -142,16 +142,38 @@ static void blocks_reserve(usj_blocks *k, int B, int T, int train)
 	k->train = train;
 }
 
-/* blocks_forward: k->res's first slice (B, T, C) through every block and the
- * final norm into k->out; inference (train 0) runs every block in the first
- * slices, the residual stream updated in place */
-static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T, int train)
+/* take_rows: dst (B, Tq, C) = the last Tq rows of each image of src (B, T, C) */
+static void take_rows(float *dst, const float *src, int B, int T, int Tq, int C)
 {
-	int C = k->c.dim, H = k->c.hidden, NH = k->c.heads;
+	for (int b = 0; b < B; b++)
+		memcpy(dst + (int64_t)b * Tq * C, src + ((int64_t)b * T + T - Tq) * C, (size_t)Tq * C * sizeof(float));
+}
+
+/* spread_rows: buf (B, Tq, C) in place to (B, T, C), each image's rows the
+ * last Tq, the first T - Tq zero; images move from the last, so no row is
+ * overwritten before it moved */
+static void spread_rows(float *buf, int B, int T, int Tq, int C)
+{
+	for (int b = B - 1; b >= 0; b--) {
+		float *dst = buf + (int64_t)b * T * C; // dst (T, C)
+		memmove(dst + (int64_t)(T - Tq) * C, buf + (int64_t)b * Tq * C, (size_t)Tq * C * sizeof(float));
+		memset(dst, 0, (size_t)(T - Tq) * C * sizeof(float));
+	}
+}
+
+/* blocks_forward: k->res's first slice (B, T, C) through every block and the
+ * final norm into k->out (B, Tq, C). Only the last Tq tokens of each image
+ * leave the stack (the predictor's targets), so the last block computes only
+ * their rows: all T still answer in its attention. Inference (train 0, Tq =
+ * T) runs every block in the first slices, the residual stream updated in
+ * place. */
+static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T, int Tq, int train)
+{
+	int C = k->c.dim, H = k->c.hidden, NH = k->c.heads, L = k->c.depth;
 	int64_t BT = (int64_t)B * T;
 	float eps = k->c.eps;
-	for (int l = 0; l < k->c.depth; l++) {
-		int64_t s = train ? l : 0; /* the slice of block l */
+	for (int l = 0; l < L; l++) {
+		int64_t s = train ? l : 0, BTl = (int64_t)B * (l == L - 1 ? Tq : T); /* block l's slice and rows */
 		float *res = k->res + s * BT * C, *mid = k->mid + s * BT * C, *next = k->res + (train ? l + 1 : 0) * BT * C;
 		float *ln1 = k->ln1 + s * BT * C, *ln2 = k->ln2 + s * BT * C, *atty = k->atty + s * BT * C;
 		float *qkv = k->qkv + s * BT * 3 * C, *att = k->att + s * B * NH * T * T;
@@ -159,48 +181,67 @@ static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T, in
 		usj_layernorm_forward(ln1, k->ln1_mean + s * BT, k->ln1_rstd + s * BT, res, bw(k, ps, l, LN1W),
 		                      bw(k, ps, l, LN1B), BT, C, eps);
 		usj_matmul_forward(qkv, ln1, bw(k, ps, l, QKVW), bw(k, ps, l, QKVB), BT, C, 3 * C);
-		usj_attention_forward(atty, att, qkv, B, T, C, NH);
-		usj_matmul_forward(k->tmp, atty, bw(k, ps, l, PROJW), bw(k, ps, l, PROJB), BT, C, C);
-		usj_residual_forward(mid, res, k->tmp, BT * C);
+		usj_attention_forward(atty, att, qkv, B, T, (int)(BTl / B), C, NH);
+		usj_matmul_forward(k->tmp, atty, bw(k, ps, l, PROJW), bw(k, ps, l, PROJB), BTl, C, C);
+		if (BTl < BT) { /* the residual of the rows computed */
+			take_rows(mid, res, B, T, Tq, C);
+			res = mid;
+		}
+		usj_residual_forward(mid, res, k->tmp, BTl * C);
 		usj_layernorm_forward(ln2, k->ln2_mean + s * BT, k->ln2_rstd + s * BT, mid, bw(k, ps, l, LN2W),
-		                      bw(k, ps, l, LN2B), BT, C, eps);
-		usj_matmul_forward(fch, ln2, bw(k, ps, l, FC1W), bw(k, ps, l, FC1B), BT, C, H);
-		usj_gelu_forward(fg, fch, BT * H);
-		usj_matmul_forward(k->tmp, fg, bw(k, ps, l, FC2W), bw(k, ps, l, FC2B), BT, H, C);
-		usj_residual_forward(next, mid, k->tmp, BT * C);
+		                      bw(k, ps, l, LN2B), BTl, C, eps);
+		usj_matmul_forward(fch, ln2, bw(k, ps, l, FC1W), bw(k, ps, l, FC1B), BTl, C, H);
+		usj_gelu_forward(fg, fch, BTl * H);
+		usj_matmul_forward(k->tmp, fg, bw(k, ps, l, FC2W), bw(k, ps, l, FC2B), BTl, H, C);
+		usj_residual_forward(next, mid, k->tmp, BTl * C);
+	}
+	const float *last = k->res + (train ? L : 0) * BT * C;
+	if (L == 0 && Tq < T) {
+		take_rows(k->tmp, last, B, T, Tq, C);
+		last = k->tmp;
 	}
 	int nw = norm_index(k);
-	usj_layernorm_forward(k->out, k->out_mean, k->out_rstd, k->res + (train ? k->c.depth : 0) * BT * C,
-	                      usj_param_w(ps, nw), usj_param_w(ps, nw + 1), BT, C, eps);
+	usj_layernorm_forward(k->out, k->out_mean, k->out_rstd, last, usj_param_w(ps, nw), usj_param_w(ps, nw + 1),
+	                      (int64_t)B * Tq, C, eps);
 }
 
-/* blocks_backward: dout (B, T, C) of k->out -> parameter gradients and
- * k->dres, the gradient of the blocks' input */
-static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, int B, int T)
+/* blocks_backward: dout (B, Tq, C) of k->out -> parameter gradients and
+ * k->dres (B, T, C), the gradient of the blocks' input */
+static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, int B, int T, int Tq)
 {
 	int C = k->c.dim, H = k->c.hidden, NH = k->c.heads, L = k->c.depth, nw = norm_index(k);
 	int64_t BT = (int64_t)B * T;
 	memset(k->dres, 0, (size_t)(BT * C) * sizeof(float));
-	/* out = layernorm(res_L) */
-	usj_layernorm_backward(k->dres, usj_param_g(ps, nw), usj_param_g(ps, nw + 1), dout, k->res + L * BT * C,
-	                       usj_param_w(ps, nw), k->out_mean, k->out_rstd, BT, C);
+	/* out = layernorm(res_L), on the last Tq rows */
+	const float *last = k->res + L * BT * C;
+	if (L == 0 && Tq < T) {
+		take_rows(k->dtmp, last, B, T, Tq, C);
+		last = k->dtmp;
+	}
+	usj_layernorm_backward(k->dres, usj_param_g(ps, nw), usj_param_g(ps, nw + 1), dout, last,
+	                       usj_param_w(ps, nw), k->out_mean, k->out_rstd, (int64_t)B * Tq, C);
+	if (L == 0 && Tq < T)
+		spread_rows(k->dres, B, T, Tq, C);
 	for (int l = L - 1; l >= 0; l--) {
+		int64_t BTl = (int64_t)B * (l == L - 1 ? Tq : T); /* the rows block l computed */
 		float *res = k->res + l * BT * C, *mid = k->mid + l * BT * C;
 		float *ln1 = k->ln1 + l * BT * C, *ln2 = k->ln2 + l * BT * C, *atty = k->atty + l * BT * C;
 		float *qkv = k->qkv + l * BT * 3 * C, *att = k->att + (int64_t)l * B * NH * T * T;
 		float *fch = k->fch + l * BT * H, *fg = k->fch_gelu + l * BT * H;
 		/* next = mid + fc2(gelu(fc1(ln2(mid)))): dres holds dnext */
 		usj_matmul_backward(k->dfch_gelu, bg(k, ps, l, FC2W), bg(k, ps, l, FC2B), k->dres, fg,
-		                    bw(k, ps, l, FC2W), BT, H, C);
-		usj_gelu_backward(k->dfch, fch, k->dfch_gelu, BT * H);
+		                    bw(k, ps, l, FC2W), BTl, H, C);
+		usj_gelu_backward(k->dfch, fch, k->dfch_gelu, BTl * H);
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, FC1W), bg(k, ps, l, FC1B), k->dfch, ln2, bw(k, ps, l, FC1W),
-		                    BT, C, H);
+		                    BTl, C, H);
 		usj_layernorm_backward(k->dres, bg(k, ps, l, LN2W), bg(k, ps, l, LN2B), k->dtmp, mid, bw(k, ps, l, LN2W),
-		                       k->ln2_mean + l * BT, k->ln2_rstd + l * BT, BT, C);
+		                       k->ln2_mean + l * BT, k->ln2_rstd + l * BT, BTl, C);
 		/* mid = res + proj(attention(qkv(ln1(res)))): dres now holds dmid */
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, PROJW), bg(k, ps, l, PROJB), k->dres, atty,
-		                    bw(k, ps, l, PROJW), BT, C, C);
-		usj_attention_backward(k->dqkv, k->datt, k->dtmp, qkv, att, B, T, C, NH);
+		                    bw(k, ps, l, PROJW), BTl, C, C);
+		usj_attention_backward(k->dqkv, k->datt, k->dtmp, qkv, att, B, T, (int)(BTl / B), C, NH);
+		if (BTl < BT) /* the rows not computed had no residual path */
+			spread_rows(k->dres, B, T, Tq, C);
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, QKVW), bg(k, ps, l, QKVB), k->dqkv, ln1, bw(k, ps, l, QKVW),
 		                    BT, C, 3 * C);
 		usj_layernorm_backward(k->dres, bg(k, ps, l, LN1W), bg(k, ps, l, LN1B), k->dtmp, res, bw(k, ps, l, LN1W),
@@ -325,7 +366,7 @@ static const float *vit_forward(usj_vit *m, const usj_params *ps, const float *p
 				o[i] = e[i] + pos[i];
 		}
 	}
-	blocks_forward(&m->blocks, ps, B, S, train);
+	blocks_forward(&m->blocks, ps, B, S, S, train);
 	if (!cls)
 		return m->blocks.out;
 	/* the patch tokens only: move them up over the CLS rows, in place */
@@ -376,7 +417,7 @@ void usj_vit_backward(usj_vit *m, usj_params *ps, const float *dout)
 	if (m->c.cls_token || m->c.learned_pos)
 		usj_die(USJ_EFAIL, "training a ViT with a CLS token or a learned positional embedding is not supported");
 	int B = m->B, T = m->T, D = m->c.blocks.dim;
-	blocks_backward(&m->blocks, ps, dout, B, T);
+	blocks_backward(&m->blocks, ps, dout, B, T, T);
 	/* emb = patches W^T + b, plus fixed positions */
 	usj_matmul_backward(NULL, usj_param_g(ps, m->first), usj_param_g(ps, m->first + 1), m->blocks.dres,
 	                    m->patches, usj_param_w(ps, m->first), (int64_t)B * T, m->PP, D);
@@ -423,7 +464,7 @@ void usj_pred_init(usj_pred *m, usj_params *ps, usj_rng *rng)
 /* pred_free_buffers: what usj_pred_reserve allocates */
 static void pred_free_buffers(usj_pred *m)
 {
-	void *bufs[] = {m->ctx_in, m->ctx_idx, m->tgt_idx, m->tgt, m->out, m->dtgt, m->dln};
+	void *bufs[] = {m->ctx_in, m->ctx_idx, m->tgt_idx, m->out, m->dtgt, m->emb};
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		free(bufs[i]);
 }
@@ -438,10 +479,9 @@ void usj_pred_reserve(usj_pred *m, int B, int Tc, int Tt)
 	m->ctx_in = xmalloc_aligned((size_t)B * Tc * D * sizeof(float));
 	m->ctx_idx = xmalloc((size_t)B * Tc * sizeof(int32_t));
 	m->tgt_idx = xmalloc((size_t)B * Tt * sizeof(int32_t));
-	m->tgt = xmalloc_aligned((size_t)B * Tt * Dp * sizeof(float));
 	m->out = xmalloc_aligned((size_t)B * Tt * Do * sizeof(float));
 	m->dtgt = xmalloc_aligned((size_t)B * Tt * Dp * sizeof(float));
-	m->dln = xmalloc_aligned((size_t)B * (Tc + Tt) * Dp * sizeof(float));
+	m->emb = xmalloc_aligned((size_t)B * Tc * Dp * sizeof(float));
 	m->B = B;
 	m->Tc = Tc;
 	m->Tt = Tt;
@@ -466,7 +506,7 @@ const float *usj_pred_forward(usj_pred *m, const usj_params *ps, const float *ct
 	memcpy(m->tgt_idx, tgt_idx, (size_t)B * Tt * sizeof(int32_t));
 	/* the sequence (B, T, Dp): embedded context tokens, then one mask token a
 	 * target, each with its position */
-	float *seq = m->blocks.res, *emb = m->dln; // seq (B, T, Dp), emb (B, Tc, Dp)
+	float *seq = m->blocks.res, *emb = m->emb; // seq (B, T, Dp), emb (B, Tc, Dp)
 	usj_matmul_forward(emb, ctx, usj_param_w(ps, m->first), usj_param_w(ps, m->first + 1), (int64_t)B * Tc, D,
 	                   Dp);
 	const float *mask = usj_param_w(ps, m->first + PRED_MASK);
@@ -479,12 +519,9 @@ const float *usj_pred_forward(usj_pred *m, const usj_params *ps, const float *ct
 			for (int i = 0; i < Dp; i++)
 				o[i] = x[i] + pos[i];
 		}
-	blocks_forward(&m->blocks, ps, B, T, 1);
-	for (int b = 0; b < B; b++)
-		memcpy(m->tgt + (int64_t)b * Tt * Dp, m->blocks.out + ((int64_t)b * T + Tc) * Dp,
-		       (size_t)Tt * Dp * sizeof(float));
+	blocks_forward(&m->blocks, ps, B, T, Tt, 1); /* out (B, Tt, Dp): the targets' rows */
 	int proj = pred_proj(m);
-	usj_matmul_forward(m->out, m->tgt, usj_param_w(ps, proj), usj_param_w(ps, proj + 1), (int64_t)B * Tt, Dp, Do);
+	usj_matmul_forward(m->out, m->blocks.out, usj_param_w(ps, proj), usj_param_w(ps, proj + 1), (int64_t)B * Tt, Dp, Do);
 	return m->out;
 }
 
@@ -492,16 +529,11 @@ void usj_pred_backward(usj_pred *m, usj_params *ps, const float *dpred, float *d
 {
 	int B = m->B, Tc = m->Tc, Tt = m->Tt, T = Tc + Tt, D = m->c.in_dim, Dp = m->c.blocks.dim, Do = m->c.out_dim;
 	int proj = pred_proj(m);
-	usj_matmul_backward(m->dtgt, usj_param_g(ps, proj), usj_param_g(ps, proj + 1), dpred, m->tgt,
+	usj_matmul_backward(m->dtgt, usj_param_g(ps, proj), usj_param_g(ps, proj + 1), dpred, m->blocks.out,
 	                    usj_param_w(ps, proj), (int64_t)B * Tt, Dp, Do);
-	/* only the target rows of the final norm's output were used */
-	for (int b = 0; b < B; b++) {
-		memset(m->dln + (int64_t)b * T * Dp, 0, (size_t)Tc * Dp * sizeof(float));
-		memcpy(m->dln + ((int64_t)b * T + Tc) * Dp, m->dtgt + (int64_t)b * Tt * Dp, (size_t)Tt * Dp * sizeof(float));
-	}
-	blocks_backward(&m->blocks, ps, m->dln, B, T);
+	blocks_backward(&m->blocks, ps, m->dtgt, B, T, Tt);
 	/* seq = [context embedding, mask token] + positions */
-	float *dmask = usj_param_g(ps, m->first + PRED_MASK), *demb = m->dln; // demb (B, Tc, Dp)
+	float *dmask = usj_param_g(ps, m->first + PRED_MASK), *demb = m->emb; // demb (B, Tc, Dp)
 	for (int b = 0; b < B; b++) {
 		for (int t = 0; t < Tc; t++)
 			memcpy(demb + ((int64_t)b * Tc + t) * Dp, m->blocks.dres + ((int64_t)b * T + t) * Dp,

@@ -72,9 +72,9 @@ typedef struct usj_pred {
 	int B, Tc, Tt;
 	float *ctx_in;           /* (B, Tc, D) the encoder's tokens, kept for the backward */
 	int32_t *ctx_idx, *tgt_idx; /* (B, Tc), (B, Tt) grid positions */
-	float *tgt;              /* (B, Tt, Dp) the normalised target tokens */
 	float *out;              /* (B, Tt, Dout) the predictions */
-	float *dtgt, *dln;       /* (B, Tt, Dp), (B, T, Dp) backward scratch */
+	float *dtgt;             /* (B, Tt, Dp) the gradient of the blocks' output */
+	float *emb;              /* (B, Tc, Dp) the embedded context, then the backward's scratch */
 } usj_pred;
 
 /* usj_sincos_2d: MAE's fixed 2-D sin-cos positional embedding, out (G*G, D):

@@ -338,46 +338,46 @@ CLONES static void softmax_row(float *row, int n)
 typedef struct att_args {
 	float *out, *att, *dqkv, *scratch;
 	const float *qkv, *dout, *att_in;
-	int B, T, C, NH;
+	int B, T, Tq, C, NH;
 } att_args;
 
 static void att_forward_heads(void *ctx, int64_t p0, int64_t p1)
 {
 	att_args *a = ctx;
-	int T = a->T, C = a->C, hs = C / a->NH;
+	int T = a->T, Tq = a->Tq, C = a->C, hs = C / a->NH;
 	float scale = 1.0f / sqrtf((float)hs);
 	for (int64_t p = p0; p < p1; p++) {
 		int b = (int)(p / a->NH), h = (int)(p % a->NH);
-		const float *q = a->qkv + (int64_t)b * T * 3 * C + h * hs; // q (T, hs), row stride 3C
-		const float *k = q + C, *v = q + 2 * C;
-		float *att = a->att + p * T * T; // att (T, T)
-		float *out = a->out + (int64_t)b * T * C + h * hs; // out (T, hs), row stride C
+		const float *q0 = a->qkv + (int64_t)b * T * 3 * C + h * hs, *k = q0 + C, *v = q0 + 2 * C; // k, v (T, hs), row stride 3C
+		const float *q = q0 + (int64_t)(T - Tq) * 3 * C;                                         // q (Tq, hs)
+		float *att = a->att + p * Tq * T;                                // att (Tq, T)
+		float *out = a->out + (int64_t)b * Tq * C + h * hs;             // out (Tq, hs), row stride C
 		/* att = softmax(q k^T / sqrt(hs)) row by row */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, 3 * C, k, 3 * C, 0.0f, att, T);
-		for (int t = 0; t < T; t++)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, T, hs, scale, q, 3 * C, k, 3 * C, 0.0f, att, T);
+		for (int t = 0; t < Tq; t++)
 			softmax_row(att + (int64_t)t * T, T);
 		/* out = att v */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, att, T, v, 3 * C, 0.0f, out, C);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, hs, T, 1.0f, att, T, v, 3 * C, 0.0f, out, C);
 	}
 }
 
-void usj_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH)
+void usj_attention_forward(float *out, float *att, const float *qkv, int B, int T, int Tq, int C, int NH)
 {
 	double t0 = tic();
-	att_args a = {.out = out, .att = att, .qkv = qkv, .B = B, .T = T, .C = C, .NH = NH};
+	att_args a = {.out = out, .att = att, .qkv = qkv, .B = B, .T = T, .Tq = Tq, .C = C, .NH = NH};
 	usj_pool_for((int64_t)B * NH, 1, att_forward_heads, &a);
-	toc(USJ_K_ATTENTION, t0, 4.0 * B * T * T * C);
+	toc(USJ_K_ATTENTION, t0, 4.0 * B * Tq * T * C);
 }
 
-void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B, int T, int C, int NH)
+void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B, int T, int Tq, int C, int NH)
 {
 	int hs = C / NH;
 	float scale = 1.0f / sqrtf((float)hs);
 	for (int b = 0; b < B; b++)
 		for (int h = 0; h < NH; h++)
-			for (int t = 0; t < T; t++) {
-				const float *q = qkv + ((int64_t)b * T + t) * 3 * C + h * hs;
-				float *row = att + (((int64_t)b * NH + h) * T + t) * T, mx = -INFINITY, sum = 0.0f;
+			for (int t = 0; t < Tq; t++) {
+				const float *q = qkv + ((int64_t)b * T + T - Tq + t) * 3 * C + h * hs;
+				float *row = att + (((int64_t)b * NH + h) * Tq + t) * T, mx = -INFINITY, sum = 0.0f;
 				for (int u = 0; u < T; u++) {
 					const float *k = qkv + ((int64_t)b * T + u) * 3 * C + C + h * hs;
 					float s = 0.0f;
@@ -390,7 +390,7 @@ void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B
 					row[u] = expf(row[u] - mx);
 					sum += row[u];
 				}
-				float *o = out + ((int64_t)b * T + t) * C + h * hs;
+				float *o = out + ((int64_t)b * Tq + t) * C + h * hs;
 				for (int i = 0; i < hs; i++)
 					o[i] = 0.0f;
 				for (int u = 0; u < T; u++) {
@@ -421,40 +421,43 @@ CLONES static void softmax_backward_row(float *datt, const float *att, int n)
 static void att_backward_heads(void *ctx, int64_t p0, int64_t p1)
 {
 	att_args *a = ctx;
-	int T = a->T, C = a->C, hs = C / a->NH;
+	int T = a->T, Tq = a->Tq, C = a->C, hs = C / a->NH;
 	float scale = 1.0f / sqrtf((float)hs);
 	for (int64_t p = p0; p < p1; p++) {
 		int b = (int)(p / a->NH), h = (int)(p % a->NH);
-		int64_t base = (int64_t)b * T * 3 * C + h * hs;
-		const float *q = a->qkv + base, *k = q + C, *v = q + 2 * C; // (T, hs), row stride 3C
-		float *dq = a->dqkv + base, *dk = dq + C, *dv = dq + 2 * C;
-		const float *att = a->att_in + p * T * T;                    // att (T, T)
-		const float *dout = a->dout + (int64_t)b * T * C + h * hs;  // dout (T, hs), row stride C
-		float *datt = a->scratch + p * T * T;                       // datt (T, T)
+		int64_t base = (int64_t)b * T * 3 * C + h * hs, first = (int64_t)(T - Tq) * 3 * C;
+		const float *q0 = a->qkv + base, *k = q0 + C, *v = q0 + 2 * C, *q = q0 + first; // k, v (T, hs), q (Tq, hs), row stride 3C
+		float *dq0 = a->dqkv + base, *dk = dq0 + C, *dv = dq0 + 2 * C, *dq = dq0 + first; // likewise
+		const float *att = a->att_in + p * Tq * T;                          // att (Tq, T)
+		const float *dout = a->dout + (int64_t)b * Tq * C + h * hs;        // dout (Tq, hs), row stride C
+		float *datt = a->scratch + p * Tq * T;                             // datt (Tq, T)
 		/* out = att v: dv = att^T dout, datt = dout v^T */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att, T, dout, C, 0.0f, dv, 3 * C);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout, C, v, 3 * C, 0.0f, datt, T);
-		for (int t = 0; t < T; t++)
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, Tq, 1.0f, att, T, dout, C, 0.0f, dv, 3 * C);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, T, hs, 1.0f, dout, C, v, 3 * C, 0.0f, datt, T);
+		for (int t = 0; t < Tq; t++)
 			softmax_backward_row(datt + (int64_t)t * T, att + (int64_t)t * T, T);
 		/* s = q k^T scale: dq = ds k scale, dk = ds^T q scale */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, datt, T, k, 3 * C, 0.0f, dq, 3 * C);
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, datt, T, q, 3 * C, 0.0f, dk, 3 * C);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, hs, T, scale, datt, T, k, 3 * C, 0.0f, dq, 3 * C);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, Tq, scale, datt, T, q, 3 * C, 0.0f, dk, 3 * C);
+		/* the rows that asked nothing: their queries' gradient is zero */
+		for (int t = 0; t < T - Tq; t++)
+			memset(dq0 + (int64_t)t * 3 * C, 0, (size_t)hs * sizeof(float));
 	}
 }
 
 void usj_attention_backward_naive(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                                  const float *att, int B, int T, int C, int NH)
+                                  const float *att, int B, int T, int Tq, int C, int NH)
 {
-	int hs = C / NH;
+	int hs = C / NH, T0 = T - Tq;
 	float scale = 1.0f / sqrtf((float)hs);
 	for (int b = 0; b < B; b++)
 		for (int h = 0; h < NH; h++) {
 			const float *q = qkv + (int64_t)b * T * 3 * C + h * hs, *k = q + C, *v = q + 2 * C; // row stride 3C
 			float *dq = dqkv + (int64_t)b * T * 3 * C + h * hs, *dk = dq + C, *dv = dq + 2 * C;
-			const float *a = att + ((int64_t)b * NH + h) * T * T;    // a (T, T)
-			const float *dy = dout + (int64_t)b * T * C + h * hs;    // dy (T, hs), row stride C
-			float *ds = scratch + ((int64_t)b * NH + h) * T * T;     // ds (T, T)
-			for (int t = 0; t < T; t++) {
+			const float *a = att + ((int64_t)b * NH + h) * Tq * T;   // a (Tq, T)
+			const float *dy = dout + (int64_t)b * Tq * C + h * hs;   // dy (Tq, hs), row stride C
+			float *ds = scratch + ((int64_t)b * NH + h) * Tq * T;    // ds (Tq, T)
+			for (int t = 0; t < Tq; t++) {
 				/* datt = dout v^T, then ds = att (datt - sum_u att datt) */
 				float dot = 0.0f;
 				for (int u = 0; u < T; u++) {
@@ -469,13 +472,14 @@ void usj_attention_backward_naive(float *dqkv, float *scratch, const float *dout
 			}
 			for (int t = 0; t < T; t++)
 				for (int i = 0; i < hs; i++) {
-					/* dv = att^T dout, dq = ds k scale, dk = ds^T q scale */
+					/* dv = att^T dout, dq = ds k scale (rows that ask), dk = ds^T q scale */
 					float sv = 0.0f, sq = 0.0f, sk = 0.0f;
-					for (int u = 0; u < T; u++) {
+					for (int u = 0; u < Tq; u++) {
 						sv += a[u * T + t] * dy[(int64_t)u * C + i];
-						sq += ds[t * T + u] * k[(int64_t)u * 3 * C + i];
-						sk += ds[u * T + t] * q[(int64_t)u * 3 * C + i];
+						sk += ds[u * T + t] * q[(int64_t)(T0 + u) * 3 * C + i];
 					}
+					for (int u = 0; t >= T0 && u < T; u++)
+						sq += ds[(t - T0) * T + u] * k[(int64_t)u * 3 * C + i];
 					dv[(int64_t)t * 3 * C + i] = sv;
 					dq[(int64_t)t * 3 * C + i] = sq * scale;
 					dk[(int64_t)t * 3 * C + i] = sk * scale;
@@ -484,13 +488,13 @@ void usj_attention_backward_naive(float *dqkv, float *scratch, const float *dout
 }
 
 void usj_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
-                            int B, int T, int C, int NH)
+                            int B, int T, int Tq, int C, int NH)
 {
 	double t0 = tic();
 	att_args a = {.dqkv = dqkv, .scratch = scratch, .dout = dout, .qkv = qkv, .att_in = att, .B = B, .T = T,
-	              .C = C, .NH = NH};
+	              .Tq = Tq, .C = C, .NH = NH};
 	usj_pool_for((int64_t)B * NH, 1, att_backward_heads, &a);
-	toc(USJ_K_ATTENTION_BWD, t0, 8.0 * B * T * T * C);
+	toc(USJ_K_ATTENTION_BWD, t0, 8.0 * B * Tq * T * C);
 }
 
 /* ---- elementwise ---- */

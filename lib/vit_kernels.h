@@ -28,17 +28,20 @@ void usj_matmul_forward_naive(float *out, const float *inp, const float *weight,
 void usj_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                          const float *weight, int64_t N, int C, int OC);
 
-/* Bidirectional multi-head attention. qkv (B, T, 3C): q, k, v of each head
- * (head h uses channels h*hs .. h*hs+hs-1 of each, hs = C / NH); att (B, NH, T, T)
- * the softmax probabilities, kept for the backward; out (B, T, C). */
-void usj_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH);
-void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B, int T, int C, int NH);
-/* scratch (B, NH, T, T) */
+/* Bidirectional multi-head attention in which the last Tq of each image's T
+ * tokens ask (all T answer): a block whose other rows' outputs nobody reads
+ * skips them. qkv (B, T, 3C): q, k, v of each head (head h uses channels
+ * h*hs .. h*hs+hs-1 of each, hs = C / NH); att (B, NH, Tq, T) the softmax
+ * probabilities, kept for the backward; out (B, Tq, C). */
+void usj_attention_forward(float *out, float *att, const float *qkv, int B, int T, int Tq, int C, int NH);
+void usj_attention_forward_naive(float *out, float *att, const float *qkv, int B, int T, int Tq, int C, int NH);
+/* dout (B, Tq, C), scratch (B, NH, Tq, T); the q gradient of the first
+ * T - Tq rows is zero */
 void usj_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
-                            int B, int T, int C, int NH);
+                            int B, int T, int Tq, int C, int NH);
 /* the backward as naive loops, the tests' reference */
 void usj_attention_backward_naive(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                                  const float *att, int B, int T, int C, int NH);
+                                  const float *att, int B, int T, int Tq, int C, int NH);
 
 /* exact GELU, x Phi(x), as timm's nn.GELU(), with erf and exp as vector
  * polynomials within 5e-7 of glibc's; the naive ones call erff and expf */

@@ -70,7 +70,7 @@ static int fd_agrees(const char *what, scalar_fn f, void *ctx, float *x, const f
 
 typedef struct kctx {
 	int64_t N;
-	int C, OC, B, T, NH;
+	int C, OC, B, T, Tq, NH;
 	float *inp, *w, *b, *out, *mean, *rstd, *r, *att, *target;
 	enum usj_loss kind;
 } kctx;
@@ -152,33 +152,36 @@ static void matmul_matches_naive(void)
 static double att_loss(void *p)
 {
 	kctx *k = p;
-	usj_attention_forward(k->out, k->att, k->inp, k->B, k->T, k->C, k->NH);
-	return dot(k->out, k->r, (int64_t)k->B * k->T * k->C);
+	usj_attention_forward(k->out, k->att, k->inp, k->B, k->T, k->Tq, k->C, k->NH);
+	return dot(k->out, k->r, (int64_t)k->B * k->Tq * k->C);
 }
 
+/* attention_gradients: every query row asking, and only the last 3 of 7 */
 static void attention_gradients(void)
 {
-	kctx k = {.B = 3, .T = 7, .C = 12, .NH = 3};
-	int64_t BT = (int64_t)k.B * k.T;
-	k.inp = randn(BT * 3 * k.C, 1);
-	k.r = randn(BT * k.C, 1);
-	k.out = zeros(BT * k.C);
-	k.att = zeros((int64_t)k.B * k.NH * k.T * k.T);
-	float *dqkv = randn(BT * 3 * k.C, 1), *scratch = zeros((int64_t)k.B * k.NH * k.T * k.T);
-	att_loss(&k);
-	usj_attention_backward(dqkv, scratch, k.r, k.inp, k.att, k.B, k.T, k.C, k.NH);
-	CHECK(fd_agrees("attention dqkv", att_loss, &k, k.inp, dqkv, BT * 3 * k.C, 1, 1e-2f, 2e-3));
-	/* against the naive loops */
-	float *out = zeros(BT * k.C), *att = zeros((int64_t)k.B * k.NH * k.T * k.T);
-	usj_attention_forward_naive(out, att, k.inp, k.B, k.T, k.C, k.NH);
-	att_loss(&k);
-	double worst = 0;
-	for (int64_t i = 0; i < BT * k.C; i++)
-		worst = fmax(worst, fabs(out[i] - k.out[i]));
-	for (int64_t i = 0; i < (int64_t)k.B * k.NH * k.T * k.T; i++)
-		worst = fmax(worst, fabs(att[i] - k.att[i]));
-	CHECK(worst < 1e-5);
-	free(k.inp), free(k.r), free(k.out), free(k.att), free(dqkv), free(scratch), free(out), free(att);
+	for (int Tq = 7; Tq >= 3; Tq -= 4) {
+		kctx k = {.B = 3, .T = 7, .Tq = Tq, .C = 12, .NH = 3};
+		int64_t BT = (int64_t)k.B * k.T, BTq = (int64_t)k.B * Tq, BTT = (int64_t)k.B * k.NH * Tq * k.T;
+		k.inp = randn(BT * 3 * k.C, 1);
+		k.r = randn(BTq * k.C, 1);
+		k.out = zeros(BTq * k.C);
+		k.att = zeros(BTT);
+		float *dqkv = randn(BT * 3 * k.C, 1), *scratch = zeros(BTT);
+		att_loss(&k);
+		usj_attention_backward(dqkv, scratch, k.r, k.inp, k.att, k.B, k.T, Tq, k.C, k.NH);
+		CHECK(fd_agrees("attention dqkv", att_loss, &k, k.inp, dqkv, BT * 3 * k.C, 1, 1e-2f, 2e-3));
+		/* against the naive loops */
+		float *out = zeros(BTq * k.C), *att = zeros(BTT);
+		usj_attention_forward_naive(out, att, k.inp, k.B, k.T, Tq, k.C, k.NH);
+		att_loss(&k);
+		double worst = 0;
+		for (int64_t i = 0; i < BTq * k.C; i++)
+			worst = fmax(worst, fabs(out[i] - k.out[i]));
+		for (int64_t i = 0; i < BTT; i++)
+			worst = fmax(worst, fabs(att[i] - k.att[i]));
+		CHECK(worst < 1e-5);
+		free(k.inp), free(k.r), free(k.out), free(k.att), free(dqkv), free(scratch), free(out), free(att);
+	}
 }
 
 /* worst_diff: the largest |a - b| over n, relative to the largest |b| */
@@ -193,27 +196,29 @@ static double worst_diff(const float *a, const float *b, int64_t n)
 }
 
 /* the fast attention, forward and backward, against the naive loops at the
- * model's shapes (hs 64, T 16, 49 and 196), odd T, T = 1, hs not a multiple
- * of 8 or below 8 */
+ * model's shapes (hs 64, T 16, 49 and 196; the predictor's last block: 48 and
+ * 147 of 64 and 196 asking), odd T, T = 1, hs not a multiple of 8 or below 8 */
 static void attention_matches_naive(void)
 {
-	static const int shapes[][4] = {{2, 49, 192, 3}, {2, 196, 192, 3}, {3, 16, 192, 3}, {2, 37, 60, 3},
-	                                {2, 23, 24, 2},  {1, 9, 10, 2},    {2, 1, 64, 1},   {1, 53, 136, 1}};
+	static const int shapes[][5] = {{2, 49, 49, 192, 3}, {2, 196, 196, 192, 3}, {3, 16, 16, 192, 3},
+	                                {2, 64, 48, 96, 3},  {1, 196, 147, 96, 3},  {2, 37, 37, 60, 3},
+	                                {2, 23, 5, 24, 2},   {1, 9, 9, 10, 2},      {2, 1, 1, 64, 1},
+	                                {1, 53, 53, 136, 1}};
 	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-		int B = shapes[s][0], T = shapes[s][1], C = shapes[s][2], NH = shapes[s][3];
-		int64_t BT = (int64_t)B * T, BTT = (int64_t)B * NH * T * T;
-		float *qkv = randn(BT * 3 * C, 1), *dout = randn(BT * C, 1);
-		float *out = randn(BT * C, 1), *att = randn(BTT, 1), *dqkv = randn(BT * 3 * C, 1), *scratch = randn(BTT, 1);
-		float *out_n = zeros(BT * C), *att_n = zeros(BTT), *dqkv_n = zeros(BT * 3 * C), *scratch_n = zeros(BTT);
-		usj_attention_forward(out, att, qkv, B, T, C, NH);
-		usj_attention_forward_naive(out_n, att_n, qkv, B, T, C, NH);
-		usj_attention_backward(dqkv, scratch, dout, qkv, att, B, T, C, NH);
-		usj_attention_backward_naive(dqkv_n, scratch_n, dout, qkv, att, B, T, C, NH);
-		double e_out = worst_diff(out, out_n, BT * C), e_att = worst_diff(att, att_n, BTT);
+		int B = shapes[s][0], T = shapes[s][1], Tq = shapes[s][2], C = shapes[s][3], NH = shapes[s][4];
+		int64_t BT = (int64_t)B * T, BTq = (int64_t)B * Tq, BTT = (int64_t)B * NH * Tq * T;
+		float *qkv = randn(BT * 3 * C, 1), *dout = randn(BTq * C, 1);
+		float *out = randn(BTq * C, 1), *att = randn(BTT, 1), *dqkv = randn(BT * 3 * C, 1), *scratch = randn(BTT, 1);
+		float *out_n = zeros(BTq * C), *att_n = zeros(BTT), *dqkv_n = zeros(BT * 3 * C), *scratch_n = zeros(BTT);
+		usj_attention_forward(out, att, qkv, B, T, Tq, C, NH);
+		usj_attention_forward_naive(out_n, att_n, qkv, B, T, Tq, C, NH);
+		usj_attention_backward(dqkv, scratch, dout, qkv, att, B, T, Tq, C, NH);
+		usj_attention_backward_naive(dqkv_n, scratch_n, dout, qkv, att, B, T, Tq, C, NH);
+		double e_out = worst_diff(out, out_n, BTq * C), e_att = worst_diff(att, att_n, BTT);
 		double e_d = worst_diff(dqkv, dqkv_n, BT * 3 * C);
 		if (!(e_out < 1e-5 && e_att < 1e-5 && e_d < 1e-5))
-			fprintf(stderr, "#   attention B=%d T=%d C=%d NH=%d: out %.2e att %.2e dqkv %.2e\n", B, T, C, NH,
-			        e_out, e_att, e_d);
+			fprintf(stderr, "#   attention B=%d T=%d Tq=%d C=%d NH=%d: out %.2e att %.2e dqkv %.2e\n", B, T, Tq,
+			        C, NH, e_out, e_att, e_d);
 		CHECK(e_out < 1e-5 && e_att < 1e-5 && e_d < 1e-5);
 		free(qkv), free(dout), free(out), free(att), free(dqkv), free(scratch);
 		free(out_n), free(att_n), free(dqkv_n), free(scratch_n);
