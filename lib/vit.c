@@ -231,7 +231,7 @@ static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, in
 		/* next = mid + fc2(gelu(fc1(ln2(mid)))): dres holds dnext */
 		usj_matmul_backward(k->dfch_gelu, bg(k, ps, l, FC2W), bg(k, ps, l, FC2B), k->dres, fg,
 		                    bw(k, ps, l, FC2W), BTl, H, C);
-		usj_gelu_backward(k->dfch, fch, k->dfch_gelu, BTl * H);
+		usj_gelu_backward(k->dfch, fch, fg, k->dfch_gelu, BTl * H);
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, FC1W), bg(k, ps, l, FC1B), k->dfch, ln2, bw(k, ps, l, FC1W),
 		                    BTl, C, H);
 		usj_layernorm_backward(k->dres, bg(k, ps, l, LN2W), bg(k, ps, l, LN2B), k->dtmp, mid, bw(k, ps, l, LN2W),

@@ -47,7 +47,8 @@ void usj_attention_backward_naive(float *dqkv, float *scratch, const float *dout
  * polynomials within 5e-7 of glibc's; the naive ones call erff and expf */
 void usj_gelu_forward(float *out, const float *inp, int64_t N);
 void usj_gelu_forward_naive(float *out, const float *inp, int64_t N);
-void usj_gelu_backward(float *dinp, const float *inp, const float *dout, int64_t N);
+/* out: the forward's output for inp */
+void usj_gelu_backward(float *dinp, const float *inp, const float *out, const float *dout, int64_t N);
 void usj_gelu_backward_naive(float *dinp, const float *inp, const float *dout, int64_t N);
 
 /* out (N) = a + b */

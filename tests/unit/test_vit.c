@@ -240,7 +240,7 @@ static void gelu_gradients(void)
 	k.out = zeros(k.N);
 	float *dinp = randn(k.N, 1);
 	gelu_loss(&k);
-	usj_gelu_backward(dinp, k.inp, k.r, k.N);
+	usj_gelu_backward(dinp, k.inp, k.out, k.r, k.N);
 	CHECK(fd_agrees("gelu", gelu_loss, &k, k.inp, dinp, k.N, 1, 1e-3f, 2e-3));
 	/* exact erf GELU, not the tanh approximation: 0.5 x (1 + erf(x / sqrt 2)) at x = 1 */
 	float x = 1.0f, y;
