@@ -43,6 +43,8 @@ void usj_params_alloc(usj_params *ps)
 	ps->g = zeroed(ps->total);
 }
 
+void usj_params_alloc_frozen(usj_params *ps) { ps->w = zeroed(ps->total); }
+
 void usj_params_alloc_moments(usj_params *ps)
 {
 	ps->m = zeroed(ps->total);

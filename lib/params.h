@@ -27,6 +27,9 @@ typedef struct usj_params {
 int usj_params_add(usj_params *ps, const char *name, int rank, const int64_t *shape, int decay);
 /* usj_params_alloc: the weight and gradient buffers, zeroed. */
 void usj_params_alloc(usj_params *ps);
+/* usj_params_alloc_frozen: the weights only, for a model that is never
+ * trained (g stays NULL): a teacher's gradients would double its memory */
+void usj_params_alloc_frozen(usj_params *ps);
 void usj_params_alloc_moments(usj_params *ps);
 void usj_params_free(usj_params *ps);
 int usj_params_find(const usj_params *ps, const char *name); /* -1 if absent */

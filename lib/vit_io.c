@@ -315,7 +315,7 @@ void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, m
 		        "to grey), can read ultrasound images", path, c.chans);
 	memset(ps, 0, sizeof *ps);
 	usj_vit_register(m, &c, ps);
-	usj_params_alloc(ps);
+	usj_params_alloc_frozen(ps);
 	int rc = usj_params_import(ps, ps->w, 0, ps->n, "", &ts, err, sizeof err);
 	if (rc)
 		usj_die(rc, "%s: %s", path, err);

@@ -140,3 +140,38 @@ for o in part:
 	run us-teacher-encode -m native.usj --export x.safetensors --tokens
 	assert_failure 2
 }
+
+@test "a frozen teacher holds its weights once, no gradients: peak memory under 2.4x a ViT-S/16 file" {
+	if ldd "$(command -v us-teacher-encode)" | grep -q libasan; then
+		skip "memory is measured on the release build, not under AddressSanitizer"
+	fi
+	us-phantom --task thyroid -n 2 --size 224 --stream -o img224.usj
+	# a timm ViT-S/16 of random weights (87 MB of f4): the file is read,
+	# then its tensors become the model's weights
+	py "
+import json, struct, numpy as np
+D, H, r = 384, 1536, np.random.default_rng(1)
+shapes = {'patch_embed.proj.weight': (D, 3, 16, 16), 'patch_embed.proj.bias': (D,), 'cls_token': (1, 1, D),
+          'pos_embed': (1, 197, D), 'norm.weight': (D,), 'norm.bias': (D,)}
+for i in range(12):
+    for n, s in [('norm1.weight', (D,)), ('norm1.bias', (D,)), ('attn.qkv.weight', (3 * D, D)), ('attn.qkv.bias', (3 * D,)),
+                 ('attn.proj.weight', (D, D)), ('attn.proj.bias', (D,)), ('norm2.weight', (D,)), ('norm2.bias', (D,)),
+                 ('mlp.fc1.weight', (H, D)), ('mlp.fc1.bias', (H,)), ('mlp.fc2.weight', (D, H)), ('mlp.fc2.bias', (D,))]:
+        shapes[f'blocks.{i}.{n}'] = s
+header, blobs, at = {}, [], 0
+for n, s in shapes.items():
+    b = (0.02 * r.standard_normal(s)).astype('<f4').tobytes()
+    header[n] = {'dtype': 'F32', 'shape': list(s), 'data_offsets': [at, at + len(b)]}
+    blobs.append(b)
+    at += len(b)
+h = json.dumps(header).encode()
+h += b' ' * (-len(h) % 8)
+with open('vits.safetensors', 'wb') as f:
+    f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
+"
+	/usr/bin/time -f %M -o rss.kb us-teacher-encode -m vits.safetensors --heads 6 --pool mean -j 1 -o f.usj img224.usj
+	size=$(stat -c %s vits.safetensors)
+	rss=$(($(cat rss.kb) * 1024))
+	echo "# peak RSS $rss bytes for a $size-byte model"
+	[ "$rss" -lt $((size * 12 / 5)) ]
+}
