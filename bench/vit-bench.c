@@ -45,7 +45,7 @@ static const bench_config CONFIGS[] = {
 
 /* blocks_flops: one forward of a block stack on B images of T tokens of
  * which the last block computes Tq (lib/vit.c): qkv, proj, fc1, fc2, and
- * per head q k^T and att v (2 T T hs each) */
+ * per head q k^T and att v (2 T T hs each, 2 Tq T hs in the last block) */
 static double blocks_flops(const usj_blocks_config *c, int B, int T, int Tq)
 {
 	double C = c->dim, H = c->hidden;

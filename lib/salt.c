@@ -42,7 +42,7 @@ void usj_salt_init(usj_salt *t, const usj_salt_config *c, const usj_imageset *da
 	t->opt = (usj_adamw){.beta1 = c->beta1, .beta2 = c->beta2, .eps = c->adam_eps};
 	if (c->objective == USJ_OBJ_EMA) { /* the teacher starts as the student's encoder */
 		usj_vit_register(&t->teacher, &c->enc, &t->tps);
-		usj_params_alloc(&t->tps);
+		usj_params_alloc_frozen(&t->tps); /* moved by the student, never by gradients */
 		memcpy(t->tps.w, t->ps.w, (size_t)t->tps.total * sizeof(float));
 		t->have_teacher = 1;
 	} else if (teacher) {

@@ -36,6 +36,9 @@ typedef struct usj_blocks {
 	int B, T;                /* the shape the activations are allocated for */
 	int train;               /* they hold every block's (else one block's: inference) and grads exists */
 	float *acts;             /* one buffer for all activations below; inference: L = 1, in place */
+	/* The last block may compute only the last Tq of each image's T rows
+	 * (the predictor's targets): its slices below then hold (B, Tq, ...)
+	 * at their start, att (B, NH, Tq, T), and the next residual too. */
 	float *res;              /* (L+1, B, T, C) the residual stream into each block, and out */
 	float *mid;              /* (L, B, T, C) after each block's attention */
 	float *ln1, *ln1_mean, *ln1_rstd, *ln2, *ln2_mean, *ln2_rstd; /* (L, B, T, C), (L, B, T) */
@@ -43,7 +46,7 @@ typedef struct usj_blocks {
 	float *att;              /* (L, B, NH, T, T) */
 	float *atty;             /* (L, B, T, C) */
 	float *fch, *fch_gelu;   /* (L, B, T, H) */
-	float *out, *out_mean, *out_rstd; /* (B, T, C), (B, T) the final LayerNorm */
+	float *out, *out_mean, *out_rstd; /* (B, Tq, C), (B, Tq) the final LayerNorm */
 	float *tmp;              /* (B, T, C) the forward's scratch */
 	float *grads;            /* one buffer for the backward's scratch below */
 	float *dres, *dtmp, *dqkv, *datt, *dfch, *dfch_gelu; /* (B,T,C) x2, (B,T,3C), (B,NH,T,T), (B,T,H) x2 */

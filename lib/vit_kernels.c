@@ -294,8 +294,8 @@ static inline f32x8 erf8(f32x8 x)
 static inline f32x8 gelu8(f32x8 x) { return 0.5f * x * (1.0f + erf8(x * (float)M_SQRT1_2)); }
 /* dgelu8: the GELU's derivative Phi(x) + x phi(x), Phi(x) read off the
  * forward's output g = x Phi(x) as g / x, which is cheaper than erf again;
- * near 0, where that division loses its digits, Phi's Taylor series 1/2 +
- * x phi(0) (off by under 1e-10 for |x| < 1e-3) */
+ * for |x| < 1e-3, where x may be 0 or subnormal, Phi's Taylor series 1/2 +
+ * x phi(0) instead (off by under 1e-10) */
 static inline f32x8 dgelu8(f32x8 x, f32x8 g)
 {
 	const float phi0 = (float)(0.5 * M_2_SQRTPI * M_SQRT1_2); /* 1 / sqrt(2 pi) */

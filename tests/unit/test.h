@@ -25,6 +25,9 @@ static int test_failed_now, test_count, test_failures;
 	fprintf(stderr, "#   %s:%d: %s = %.9g, %s = %.9g, tolerance %g\n", __FILE__, __LINE__, \
 	        #a, a_, #b, b_, (double)(tol)); test_failed_now = 1; } } while (0)
 
+/* worse: the larger of two errors, a NaN worse than any (fmax would drop it) */
+static inline double worse(double worst, double err) { return isnan(err) ? INFINITY : fmax(worst, err); }
+
 #define RUN(fn) do { test_failed_now = 0; fn(); test_count++; \
 	if (test_failed_now) test_failures++; \
 	printf("%sok %d - %s\n", test_failed_now ? "not " : "", test_count, #fn); \

@@ -18,7 +18,7 @@ static int same(double a, double b)
 {
 	if (isnan(a) || isnan(b))
 		return isnan(a) && isnan(b);
-	max_err = fmax(max_err, fabs(a - b));
+	max_err = worse(max_err, fabs(a - b));
 	return fabs(a - b) <= 1e-9;
 }
 

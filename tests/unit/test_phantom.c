@@ -168,7 +168,7 @@ static double max_error(const float *fast, const float *naive, size_t n)
 {
 	double err = 0, top = 1e-30;
 	for (size_t i = 0; i < n; i++) {
-		err = fmax(err, fabs((double)fast[i] - naive[i]));
+		err = worse(err, fabs((double)fast[i] - naive[i]));
 		top = fmax(top, fabs((double)naive[i]));
 	}
 	return err / top;

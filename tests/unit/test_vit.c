@@ -59,7 +59,7 @@ static int fd_agrees(const char *what, scalar_fn f, void *ctx, float *x, const f
 		double down = f(ctx);
 		x[i] = keep;
 		double num = (up - down) / (2.0 * eps), err = fabs(num - grad[i]) / scale;
-		worst = fmax(worst, err);
+		worst = worse(worst, err);
 	}
 	if (worst > tol)
 		fprintf(stderr, "#   %s: worst error %.3g of the largest gradient (tolerance %.3g)\n", what, worst, tol);
@@ -139,12 +139,12 @@ static void matmul_matches_naive(void)
 	usj_matmul_forward_naive(slow, inp, w, b, N, C, OC);
 	double worst = 0;
 	for (int64_t i = 0; i < N * OC; i++)
-		worst = fmax(worst, fabs(fast[i] - slow[i]));
+		worst = worse(worst, fabs(fast[i] - slow[i]));
 	CHECK(worst < 1e-4);
 	usj_matmul_forward(fast, inp, w, NULL, N, C, OC);
 	usj_matmul_forward_naive(slow, inp, w, NULL, N, C, OC);
 	for (int64_t i = 0; i < N * OC; i++)
-		worst = fmax(worst, fabs(fast[i] - slow[i]));
+		worst = worse(worst, fabs(fast[i] - slow[i]));
 	CHECK(worst < 1e-4);
 	free(inp), free(w), free(b), free(fast), free(slow);
 }
@@ -176,9 +176,9 @@ static void attention_gradients(void)
 		att_loss(&k);
 		double worst = 0;
 		for (int64_t i = 0; i < BTq * k.C; i++)
-			worst = fmax(worst, fabs(out[i] - k.out[i]));
+			worst = worse(worst, fabs(out[i] - k.out[i]));
 		for (int64_t i = 0; i < BTT; i++)
-			worst = fmax(worst, fabs(att[i] - k.att[i]));
+			worst = worse(worst, fabs(att[i] - k.att[i]));
 		CHECK(worst < 1e-5);
 		free(k.inp), free(k.r), free(k.out), free(k.att), free(dqkv), free(scratch), free(out), free(att);
 	}
@@ -189,7 +189,7 @@ static double worst_diff(const float *a, const float *b, int64_t n)
 {
 	double worst = 0, scale = 1e-30;
 	for (int64_t i = 0; i < n; i++) {
-		worst = fmax(worst, fabs(a[i] - b[i]));
+		worst = worse(worst, fabs(a[i] - b[i]));
 		scale = fmax(scale, fabs(b[i]));
 	}
 	return worst / scale;
@@ -298,12 +298,14 @@ static double model_loss(void *p)
 	return dot(pred, m->target, (int64_t)m->B * m->Tt * m->pred.c.out_dim);
 }
 
-static void model_build(model *m)
+/* model_build: the predictor pred_depth blocks deep (0: its norm and
+ * projections alone, 1: the last block is also the first) */
+static void model_build(model *m, int pred_depth)
 {
 	memset(m, 0, sizeof *m);
 	usj_vit_config ec = {.img = 16, .patch = 4, .chans = 1, .blocks = {.depth = 2, .dim = 16, .heads = 2,
 	                                                                   .hidden = 64, .eps = 1e-6f}};
-	usj_pred_config pc = {.in_dim = 16, .out_dim = 12, .blocks = {.depth = 2, .dim = 8, .heads = 2, .hidden = 32,
+	usj_pred_config pc = {.in_dim = 16, .out_dim = 12, .blocks = {.depth = pred_depth, .dim = 8, .heads = 2, .hidden = 32,
 	                                                              .eps = 1e-6f}};
 	usj_vit_register(&m->enc, &ec, &m->ps);
 	usj_pred_register(&m->pred, &pc, m->enc.G, &m->ps);
@@ -353,26 +355,30 @@ static void model_free(model *m)
 
 static void whole_model_gradients(void)
 {
-	model m;
-	model_build(&m);
-	model_gradients(&m);
-	/* every tensor, a few elements each */
-	for (int i = 0; i < m.ps.n; i++) {
-		usj_param *p = &m.ps.p[i];
-		int64_t stride = p->count > 40 ? p->count / 40 : 1;
-		CHECK(fd_agrees(p->name, model_loss, &m, m.ps.w + p->offset, m.ps.g + p->offset, p->count, stride,
-		                1e-2f, 1e-2));
+	/* the predictor's last block computes only the target rows: with it
+	 * also its first, and with no block at all */
+	for (int depth = 2; depth >= 0; depth--) {
+		model m;
+		model_build(&m, depth);
+		model_gradients(&m);
+		/* every tensor, a few elements each */
+		for (int i = 0; i < m.ps.n; i++) {
+			usj_param *p = &m.ps.p[i];
+			int64_t stride = p->count > 40 ? p->count / 40 : 1;
+			CHECK(fd_agrees(p->name, model_loss, &m, m.ps.w + p->offset, m.ps.g + p->offset, p->count, stride,
+			                1e-2f, 1e-2));
+		}
+		model_free(&m);
 	}
-	model_free(&m);
 }
 
 static void same_bits_every_run(void)
 {
 	model a, b;
 	usj_rng keep = rng;
-	model_build(&a);
+	model_build(&a, 2);
 	rng = keep;
-	model_build(&b);
+	model_build(&b, 2);
 	model_gradients(&a);
 	model_gradients(&b);
 	CHECK(memcmp(a.ps.g, b.ps.g, (size_t)a.ps.total * sizeof(float)) == 0);
@@ -394,7 +400,7 @@ static float *tokens_of(usj_vit *enc, const usj_params *ps, const model *m, int 
 static void infer_matches_forward(void)
 {
 	model m;
-	model_build(&m);
+	model_build(&m, 2);
 	int64_t bytes = (int64_t)m.B * m.Tc * 16 * sizeof(float);
 	/* inference first (one block's buffers), then training's, then inference in training's buffers */
 	float *a = tokens_of(&m.enc, &m.ps, &m, 1), *b = tokens_of(&m.enc, &m.ps, &m, 0);

@@ -32,7 +32,7 @@ static void gelu_matches_naive(void)
 	usj_gelu_forward_naive(slow, x, N);
 	double worst = 0;
 	for (int i = 0; i < N; i++)
-		worst = fmax(worst, fabs(fast[i] - slow[i]) / fmax(1.0, fabs(x[i])));
+		worst = worse(worst, fabs(fast[i] - slow[i]) / fmax(1.0, fabs(x[i])));
 	printf("# gelu: worst difference %.3g\n", worst);
 	CHECK(worst < 1e-6);
 	float *out = xmalloc(N * sizeof(float));
@@ -43,7 +43,7 @@ static void gelu_matches_naive(void)
 	usj_gelu_backward_naive(slow, x, dout, N);
 	worst = 0;
 	for (int i = 0; i < N; i++)
-		worst = fmax(worst, fabs(fast[i] - slow[i]));
+		worst = worse(worst, fabs(fast[i] - slow[i]));
 	printf("# gelu backward: worst difference %.3g\n", worst);
 	CHECK(worst < 2e-6);
 	free(x), free(fast), free(slow), free(dout), free(out);
@@ -83,8 +83,8 @@ static void adamw_matches_formula(void)
 	/* to float rounding: the vector loop may fuse a multiply and an add (FMA) */
 	double worst_w = 0, worst_v = 0;
 	for (int64_t i = 0; i < ps.total; i++) {
-		worst_w = fmax(worst_w, fabs(w[i] - ps.w[i]) / fmax(fabs(w[i]), 1e-3));
-		worst_v = fmax(worst_v, fabs(v[i] - ps.v[i]) / fmax(fabs(v[i]), 1e-12));
+		worst_w = worse(worst_w, fabs(w[i] - ps.w[i]) / fmax(fabs(w[i]), 1e-3));
+		worst_v = worse(worst_v, fabs(v[i] - ps.v[i]) / fmax(fabs(v[i]), 1e-12));
 	}
 	printf("# adamw: worst relative difference w %.3g, v %.3g\n", worst_w, worst_v);
 	CHECK(worst_w < 1e-6);

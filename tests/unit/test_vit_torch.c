@@ -168,7 +168,7 @@ static int agrees(const char *what, const float *ours, const usj_tensor *want)
 	double err = 0, mag = 1e-12;
 	for (int64_t i = 0; i < want->count; i++) {
 		double w = usj_tensor_at(want, i);
-		err = fmax(err, fabs(ours[i] - w));
+		err = worse(err, fabs(ours[i] - w));
 		mag = fmax(mag, fabs(w));
 	}
 	if (err > 1e-4 * mag)
