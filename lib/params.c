@@ -43,7 +43,16 @@ void usj_params_alloc(usj_params *ps)
 	ps->g = zeroed(ps->total);
 }
 
-void usj_params_alloc_frozen(usj_params *ps) { ps->w = zeroed(ps->total); }
+/* Only the padding between tensors is zeroed (the checksum reads it): the
+ * caller writes every tensor, and a page becomes resident when it does, so
+ * a model loaded tensor by tensor is not resident twice. */
+void usj_params_alloc_frozen(usj_params *ps)
+{
+	ps->w = xmalloc_aligned((size_t)ps->total * sizeof(float));
+	int64_t end = 0; /* where the tensor before ends */
+	for (int i = 0; i < ps->n; end = ps->p[i].offset + ps->p[i].count, i++)
+		memset(ps->w + end, 0, (size_t)(ps->p[i].offset - end) * sizeof(float));
+}
 
 void usj_params_alloc_moments(usj_params *ps)
 {

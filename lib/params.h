@@ -28,7 +28,8 @@ int usj_params_add(usj_params *ps, const char *name, int rank, const int64_t *sh
 /* usj_params_alloc: the weight and gradient buffers, zeroed. */
 void usj_params_alloc(usj_params *ps);
 /* usj_params_alloc_frozen: the weights only, for a model that is never
- * trained (g stays NULL): a teacher's gradients would double its memory */
+ * trained (g stays NULL): a teacher's gradients would double its memory.
+ * The tensors' values are left for the caller to write, every one. */
 void usj_params_alloc_frozen(usj_params *ps);
 void usj_params_alloc_moments(usj_params *ps);
 void usj_params_free(usj_params *ps);

@@ -178,7 +178,18 @@ static int check_metadata(const json_t *m, char *err, size_t errlen)
 
 /* load_tensor: append e, copied out of the data buffer, to ts; its name was
  * checked, so the add cannot fail. */
-static void load_tensor(usj_tensorset *ts, const struct entry *e, const uint8_t *data,
+/* drop_pages: give back the pages of a file mapping that lie wholly inside
+ * [p, p + n): they were copied, and would otherwise stay resident beside the
+ * copy until the mapping goes (re-read from the page cache if touched) */
+static void drop_pages(const uint8_t *p, size_t n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)p + page - 1) / page * page;
+	uintptr_t b = ((uintptr_t)p + n) / page * page;
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+static void load_tensor(usj_tensorset *ts, const struct entry *e, const uint8_t *data, int mapped,
                         char *err, size_t errlen)
 {
 	usj_tensor t = {.dtype = dtypes[e->type].dt, .rank = e->rank, .count = e->count};
@@ -192,11 +203,15 @@ static void load_tensor(usj_tensorset *ts, const struct entry *e, const uint8_t 
 	} else if (t.nbytes) {
 		memcpy(t.data, src, t.nbytes);
 	}
+	if (mapped)
+		drop_pages(src, (size_t)(e->end - e->begin));
 	usj_tensorset_add(ts, e->name, &t, err, errlen);
 }
 
-int usj_safetensors_parse(const void *buf, size_t n, usj_tensorset *ts, usj_strmap *meta,
-                          char *err, size_t errlen)
+/* parse: usj_safetensors_parse; mapped: buf is a file mapping, whose pages
+ * may be dropped once copied */
+static int parse(const void *buf, size_t n, int mapped, usj_tensorset *ts, usj_strmap *meta, char *err,
+                 size_t errlen)
 {
 	const uint8_t *p = buf;
 	if (n < 8)
@@ -240,7 +255,7 @@ int usj_safetensors_parse(const void *buf, size_t n, usj_tensorset *ts, usj_strm
 	}
 	if (!rc) {
 		for (int i = 0; i < ne; i++)
-			load_tensor(ts, &e[i], p + 8 + hlen, err, errlen);
+			load_tensor(ts, &e[i], p + 8 + hlen, mapped, err, errlen);
 		json_t *m = json_object_get(root, METADATA_KEY);
 		if (meta && m)
 			json_object_foreach(m, key, v)
@@ -249,6 +264,12 @@ int usj_safetensors_parse(const void *buf, size_t n, usj_tensorset *ts, usj_strm
 	free(e);
 	json_decref(root);
 	return rc;
+}
+
+int usj_safetensors_parse(const void *buf, size_t n, usj_tensorset *ts, usj_strmap *meta, char *err,
+                          size_t errlen)
+{
+	return parse(buf, n, 0, ts, meta, err, errlen);
 }
 
 int usj_safetensors_read(const char *path, usj_tensorset *ts, usj_strmap *meta, char *err, size_t errlen)
@@ -264,13 +285,13 @@ int usj_safetensors_read(const char *path, usj_tensorset *ts, usj_strmap *meta, 
 	} else if (!S_ISREG(st.st_mode)) {
 		rc = usj_fail(err, errlen, USJ_EDATA, "not a regular file (safetensors files are mapped into memory)");
 	} else if (st.st_size == 0) {
-		rc = usj_safetensors_parse("", 0, ts, meta, err, errlen);
+		rc = parse("", 0, 0, ts, meta, err, errlen);
 	} else {
 		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p == MAP_FAILED) {
 			rc = usj_fail(err, errlen, USJ_EFAIL, "cannot map into memory: %s", strerror(errno));
 		} else {
-			rc = usj_safetensors_parse(p, (size_t)st.st_size, ts, meta, err, errlen);
+			rc = parse(p, (size_t)st.st_size, 1, ts, meta, err, errlen);
 			munmap(p, (size_t)st.st_size);
 		}
 	}

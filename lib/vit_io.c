@@ -316,15 +316,20 @@ void usj_encoder_load(const char *path, int heads, usj_vit *m, usj_params *ps, m
 	memset(ps, 0, sizeof *ps);
 	usj_vit_register(m, &c, ps);
 	usj_params_alloc_frozen(ps);
-	int rc = usj_params_import(ps, ps->w, 0, ps->n, "", &ts, err, sizeof err);
-	if (rc)
-		usj_die(rc, "%s: %s", path, err);
+	/* tensor by tensor, each file tensor freed once copied, so that the
+	 * weights are never resident twice */
+	for (int i = 0; i < ps->n; i++) {
+		int rc = usj_params_import(ps, ps->w, i, i + 1, "", &ts, err, sizeof err);
+		if (rc)
+			usj_die(rc, "%s: %s", path, err);
+		usj_tensorset_remove(&ts, ps->p[i].name);
+	}
 	/* a timm ViT of another kind (layer scale, registers, a norm before the
 	 * blocks) has tensors a plain ViT lacks: refuse it rather than run a
 	 * different network; a classifier head is simply not used */
 	for (int i = 0; safetensors && i < ts.n; i++) {
 		const char *name = ts.items[i].name;
-		if (usj_params_find(ps, name) < 0 && strncmp(name, "head.", 5) != 0)
+		if (strncmp(name, "head.", 5) != 0)
 			usj_die(USJ_EDATA, "%s: tensor '%s' is not part of a plain ViT (patch embedding, blocks, norm): "
 			        "this model has parts usjepa does not run", path, name);
 	}

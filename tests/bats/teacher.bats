@@ -141,13 +141,14 @@ for o in part:
 	assert_failure 2
 }
 
-@test "a frozen teacher holds its weights once, no gradients: peak memory under 2.4x a ViT-S/16 file" {
+@test "a frozen teacher is resident once, no gradients, no file copy beside it: peak memory under 1.5x a ViT-S/16 file" {
 	if ldd "$(command -v us-teacher-encode)" | grep -q libasan; then
 		skip "memory is measured on the release build, not under AddressSanitizer"
 	fi
 	us-phantom --task thyroid -n 2 --size 224 --stream -o img224.usj
-	# a timm ViT-S/16 of random weights (87 MB of f4): the file is read,
-	# then its tensors become the model's weights
+	# a timm ViT-S/16 of random weights (87 MB of f4): the file's pages are
+	# given back as its tensors are copied, each copy freed as it becomes a
+	# weight (1.2x; 2.1x with a file copy beside the weights, 3.0x with gradients too)
 	py "
 import json, struct, numpy as np
 D, H, r = 384, 1536, np.random.default_rng(1)
@@ -173,5 +174,5 @@ with open('vits.safetensors', 'wb') as f:
 	size=$(stat -c %s vits.safetensors)
 	rss=$(($(cat rss.kb) * 1024))
 	echo "# peak RSS $rss bytes for a $size-byte model"
-	[ "$rss" -lt $((size * 12 / 5)) ]
+	[ "$rss" -lt $((size * 3 / 2)) ]
 }
