@@ -64,6 +64,20 @@ void usj_cli_split(const char *synopsis, const char *opt, const char *text, doub
 		frac[s] = v[s] / (v[0] + v[1] + v[2]);
 }
 
+const char *usj_cli_splits(const char *synopsis, const char *opt, const char *text)
+{
+	for (const char *p = text;;) {
+		size_t len = strcspn(p, ",");
+		char item[8];
+		snprintf(item, sizeof item, "%.*s", (int)len, p);
+		if (len >= sizeof item || !usj_in_list("train,val,test", item))
+			usj_usage_error(synopsis, "%s wants train, val or test, comma-separated, not '%s'", opt, text);
+		if (!p[len])
+			return text;
+		p += len + 1;
+	}
+}
+
 int usj_in_list(const char *list, const char *name)
 {
 	size_t n = strlen(name);

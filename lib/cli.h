@@ -10,6 +10,9 @@ double usj_cli_double(const char *synopsis, const char *opt, const char *text, d
 void usj_cli_split(const char *synopsis, const char *opt, const char *text, double frac[3]);
 /* usj_cli_shard: "K/N" with 0 <= K < N. */
 void usj_cli_shard(const char *synopsis, const char *text, int *k, int *n);
+/* usj_cli_splits: text itself, if its items are train, val and test,
+ * comma-separated (the values of a record's split). */
+const char *usj_cli_splits(const char *synopsis, const char *opt, const char *text);
 /* usj_in_list: whether name is one of the items of a comma-separated list */
 int usj_in_list(const char *list, const char *name);
 /* usj_cli_threads: -j value; 0 means every core. */

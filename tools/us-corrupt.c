@@ -30,7 +30,7 @@ static void help(void)
 	       "other record and every other field passes through.\n\n"
 	       "  --kind K        blur, contrast or speckle\n"
 	       "  --severity E    1, 2 or 3\n"
-	       "  --splits LIST   comma-separated splits to corrupt (default test)\n"
+	       "  --splits LIST   splits to corrupt: train, val, test, comma-separated (default test)\n"
 	       "  --seed K        speckle's seed (default 0); each image's noise depends on the\n"
 	       "                  seed and its id only, so any -j gives the same bytes\n"
 	       "  -j N            threads (default: all cores)\n"
@@ -124,14 +124,12 @@ static void select_image(corrupt *c, usj_reader *in, int b, int64_t k)
 
 static void parse_splits(corrupt *c, const char *text)
 {
-	char *copy = xstrdup(text), *save = NULL;
+	char *copy = xstrdup(usj_cli_splits(synopsis, "--splits", text)), *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		c->splits = xrealloc(c->splits, (size_t)(c->nsplits + 1) * sizeof *c->splits);
 		c->splits[c->nsplits++] = xstrdup(tok);
 	}
 	free(copy);
-	if (!c->nsplits)
-		usj_usage_error(synopsis, "--splits wants split names such as test or val,test, not '%s'", text);
 }
 
 static void pack_meta(msgpack_sbuffer *sb, const corrupt *c, const usj_reader *in)

@@ -148,21 +148,6 @@ static void pack_meta(msgpack_sbuffer *sb, const encode *e, const msgpack_sbuffe
 	msgpack_pack_object(&pk, *usj_reader_meta(e->in));
 }
 
-/* check_splits: list, if its items are train, val and test, comma-separated */
-static const char *check_splits(const char *list)
-{
-	for (const char *p = list;;) {
-		size_t len = strcspn(p, ",");
-		char item[8];
-		snprintf(item, sizeof item, "%.*s", (int)len, p);
-		if (len >= sizeof item || !usj_in_list("train,val,test", item))
-			usj_usage_error(synopsis, "--splits wants train, val or test, comma-separated, not '%s'", list);
-		if (!p[len])
-			return list;
-		p += len + 1;
-	}
-}
-
 int main(int argc, char **argv)
 {
 	usj_init(argv[0]);
@@ -194,7 +179,7 @@ int main(int argc, char **argv)
 		case 'X': export = optarg; break;
 		case 'b': e.batch = (int)usj_cli_int(synopsis, "-b", optarg, 1, 65536); break;
 		case 'D': usj_cli_shard(synopsis, optarg, &e.shard_k, &e.shard_n); break;
-		case 'Z': e.splits = check_splits(optarg); break;
+		case 'Z': e.splits = usj_cli_splits(synopsis, "--splits", optarg); break;
 		case 'j': threads = usj_cli_threads(synopsis, optarg); break;
 		case 'o': out = optarg; break;
 		case 'h': help(); usj_close_stdout(); return 0;

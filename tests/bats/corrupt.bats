@@ -48,7 +48,7 @@ protocol() {
 	protocol speckle
 }
 
-@test "the same seed gives the same bytes for any -j; another seed other noise; --splits chooses" {
+@test "the same seed gives the same bytes for any -j; another seed other noise; --splits chooses, and knows the splits" {
 	us-phantom --task breast -n 24 --size 32 --stream -o img.usj
 	us-corrupt --kind speckle --severity 2 -j 1 -o a.usj img.usj
 	us-corrupt --kind speckle --severity 2 -j 2 -o b.usj img.usj
@@ -58,15 +58,24 @@ protocol() {
 	us-corrupt --kind blur --severity 1 --splits train,val,test -o all.usj img.usj
 	run us-inspect --json all.usj
 	assert_output --partial '"corrupted":24,"unchanged":0'
-	run us-corrupt --kind blur --severity 1 --splits nothing -o none.usj img.usj
+	# a split no record is in: a warning, and the records pass unchanged
+	us-phantom --task breast -n 24 --size 32 --stream --split 100,0,0 -o train.usj
+	run us-corrupt --kind blur --severity 1 --splits val,test -o none.usj train.usj
 	assert_success
 	assert_output --partial "no record"
 	py "
 import msgpack
-a = list(msgpack.Unpacker(open('img.usj', 'rb'), raw=False))
+a = list(msgpack.Unpacker(open('train.usj', 'rb'), raw=False))
 b = list(msgpack.Unpacker(open('none.usj', 'rb'), raw=False))
 assert a[1:-1] == b[1:-1]
 "
+	# a name no record can have (a split is train, val or test) is a usage error, not a silent no-op
+	for bad in nothing tests test, ,test; do
+		run us-corrupt --kind blur --severity 1 --splits "$bad" -o x.usj img.usj
+		assert_failure 2
+		assert_output --partial "wants train, val or test"
+	done
+	[ ! -e x.usj ]
 }
 
 @test "bad input: another kind, a truncated stream, a test record without an image (exit 3)" {
