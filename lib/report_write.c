@@ -279,11 +279,17 @@ static void robustness_leads(FILE *f, const usj_results *rs, const usj_table *ro
 			continue;
 		if (!any++)
 			fputs("\nUnder the strongest corruption of each kind (mean drop over the tasks with a result, in points):\n", f);
-		fprintf(f, "- **%s**: %s loses least (%.1f over %d task%s)", robust->col_names[e], rs->models.names[least],
-		        shown(-mean[least].mean), mean[least].n, mean[least].n > 1 ? "s" : "");
-		if (most != least)
-			fprintf(f, ", %s most (%.1f over %d task%s)", rs->models.names[most], shown(-mean[most].mean),
+		/* a corruption can raise macro-F1: a negative drop is told as a gain */
+		double best = -mean[least].mean, worst = -mean[most].mean;
+		long b10 = lround(best * 10), w10 = lround(worst * 10);
+		const char *said = b10 > 0 ? "loses least" : b10 < 0 ? (w10 < 0 ? "gains most" : "gains") : "holds level";
+		fprintf(f, "- **%s**: %s %s (%.1f over %d task%s)", robust->col_names[e], rs->models.names[least], said,
+		        fabs(shown(best)), mean[least].n, mean[least].n > 1 ? "s" : "");
+		if (most != least) {
+			said = w10 > 0 ? (b10 > 0 ? "most" : "loses most") : w10 < 0 ? "gains least" : "holds level";
+			fprintf(f, ", %s %s (%.1f over %d task%s)", rs->models.names[most], said, fabs(shown(worst)),
 			        mean[most].n, mean[most].n > 1 ? "s" : "");
+		}
 		fputs(".\n", f);
 	}
 }

@@ -109,3 +109,25 @@ open('bad.usj', 'wb').write(b''.join(pk.pack(o) for o in objs))
 	[ ! -e out ]
 	[ -z "$(ls -A | grep '^\.out')" ]
 }
+
+@test "robustness summary: a corruption that raises macro-F1 is told as a gain, not as the least loss" {
+	results
+	# blur-3: US-JEPA gains 1.8 points, URFM still loses 18.1; speckle-3 (AUL): both gain
+	for part in part1 part2; do
+		py "
+import msgpack
+objs = list(msgpack.Unpacker(open('$part.usj', 'rb'), raw=False, strict_map_key=False))
+for r in objs[1:-1]:
+    if r['eval'] == 'blur-3' and r['model'] == 'US-JEPA':
+        r['macro_f1'] += 0.08
+    if r['eval'] == 'speckle-3':
+        r['macro_f1'] += 0.2
+pk = msgpack.Packer(use_bin_type=True)
+open('$part.usj', 'wb').write(b''.join(pk.pack(o) for o in objs))
+"
+	done
+	us-report -o out part1.usj part2.usj
+	run grep -F -- "- **" out/report.md
+	assert_output --partial "**blur-3**: US-JEPA gains (1.8 over 3 tasks), URFM loses most (18.1 over 3 tasks)."
+	assert_output --partial "**speckle-3**: US-JEPA gains most (16.8 over 1 task), URFM gains least (10.8 over 1 task)."
+}
