@@ -176,8 +176,6 @@ static int check_metadata(const json_t *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* load_tensor: append e, copied out of the data buffer, to ts; its name was
- * checked, so the add cannot fail. */
 /* drop_pages: give back the pages of a file mapping that lie wholly inside
  * [p, p + n): they were copied, and would otherwise stay resident beside the
  * copy until the mapping goes (re-read from the page cache if touched) */
@@ -189,6 +187,8 @@ static void drop_pages(const uint8_t *p, size_t n)
 		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+/* load_tensor: append e, copied out of the data buffer, to ts; its name was
+ * checked, so the add cannot fail; mapped: data is a file mapping */
 static void load_tensor(usj_tensorset *ts, const struct entry *e, const uint8_t *data, int mapped,
                         char *err, size_t errlen)
 {

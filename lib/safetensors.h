@@ -42,9 +42,10 @@ int usj_safetensors_parse(const void *buf, size_t n, usj_tensorset *ts, usj_strm
                           char *err, size_t errlen);
 /* usj_safetensors_read: usj_safetensors_parse of the regular file path,
  * mapped into memory; each tensor's pages of the mapping are given back
- * once copied, so the file and its copy are never resident together. Returns 0 or an exit code (USJ_EDATA: missing, not a
- * regular file or bad; USJ_EFAIL: an I/O error) with a one-line reason in
- * err that does not repeat the path. */
+ * once copied, so the file and its copy are never resident together.
+ * Returns 0 or an exit code (USJ_EDATA: missing, not a regular file or bad;
+ * USJ_EFAIL: an I/O error) with a one-line reason in err that does not
+ * repeat the path. */
 int usj_safetensors_read(const char *path, usj_tensorset *ts, usj_strmap *meta,
                          char *err, size_t errlen);
 /* usj_safetensors_write: ts as a safetensors file at path, atomically

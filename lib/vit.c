@@ -142,11 +142,12 @@ static void blocks_reserve(usj_blocks *k, int B, int T, int train)
 	k->train = train;
 }
 
-/* take_rows: dst (B, Tq, C) = the last Tq rows of each image of src (B, T, C) */
+/* take_rows: dst (B, Tq, C) = the last Tq rows of each image of src (B, T, C);
+ * dst may be src: images move from the first, each to no later a place */
 static void take_rows(float *dst, const float *src, int B, int T, int Tq, int C)
 {
 	for (int b = 0; b < B; b++)
-		memcpy(dst + (int64_t)b * Tq * C, src + ((int64_t)b * T + T - Tq) * C, (size_t)Tq * C * sizeof(float));
+		memmove(dst + (int64_t)b * Tq * C, src + ((int64_t)b * T + T - Tq) * C, (size_t)Tq * C * sizeof(float));
 }
 
 /* spread_rows: buf (B, Tq, C) in place to (B, T, C), each image's rows the
@@ -173,7 +174,8 @@ static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T, in
 	int64_t BT = (int64_t)B * T;
 	float eps = k->c.eps;
 	for (int l = 0; l < L; l++) {
-		int64_t s = train ? l : 0, BTl = (int64_t)B * (l == L - 1 ? Tq : T); /* block l's slice and rows */
+		int Tl = l == L - 1 ? Tq : T; /* the rows block l computes */
+		int64_t s = train ? l : 0, BTl = (int64_t)B * Tl; /* block l's slice */
 		float *res = k->res + s * BT * C, *mid = k->mid + s * BT * C, *next = k->res + (train ? l + 1 : 0) * BT * C;
 		float *ln1 = k->ln1 + s * BT * C, *ln2 = k->ln2 + s * BT * C, *atty = k->atty + s * BT * C;
 		float *qkv = k->qkv + s * BT * 3 * C, *att = k->att + s * B * NH * T * T;
@@ -181,9 +183,9 @@ static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T, in
 		usj_layernorm_forward(ln1, k->ln1_mean + s * BT, k->ln1_rstd + s * BT, res, bw(k, ps, l, LN1W),
 		                      bw(k, ps, l, LN1B), BT, C, eps);
 		usj_matmul_forward(qkv, ln1, bw(k, ps, l, QKVW), bw(k, ps, l, QKVB), BT, C, 3 * C);
-		usj_attention_forward(atty, att, qkv, B, T, (int)(BTl / B), C, NH);
+		usj_attention_forward(atty, att, qkv, B, T, Tl, C, NH);
 		usj_matmul_forward(k->tmp, atty, bw(k, ps, l, PROJW), bw(k, ps, l, PROJB), BTl, C, C);
-		if (BTl < BT) { /* the residual of the rows computed */
+		if (Tl < T) { /* the residual of the rows computed */
 			take_rows(mid, res, B, T, Tq, C);
 			res = mid;
 		}
@@ -195,11 +197,9 @@ static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T, in
 		usj_matmul_forward(k->tmp, fg, bw(k, ps, l, FC2W), bw(k, ps, l, FC2B), BTl, H, C);
 		usj_residual_forward(next, mid, k->tmp, BTl * C);
 	}
-	const float *last = k->res + (train ? L : 0) * BT * C;
-	if (L == 0 && Tq < T) {
-		take_rows(k->tmp, last, B, T, Tq, C);
-		last = k->tmp;
-	}
+	float *last = k->res + (train ? L : 0) * BT * C;
+	if (L == 0 && Tq < T) /* no block to compute the rows: compact them in place, for the backward too */
+		take_rows(last, last, B, T, Tq, C);
 	int nw = norm_index(k);
 	usj_layernorm_forward(k->out, k->out_mean, k->out_rstd, last, usj_param_w(ps, nw), usj_param_w(ps, nw + 1),
 	                      (int64_t)B * Tq, C, eps);
@@ -212,18 +212,14 @@ static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, in
 	int C = k->c.dim, H = k->c.hidden, NH = k->c.heads, L = k->c.depth, nw = norm_index(k);
 	int64_t BT = (int64_t)B * T;
 	memset(k->dres, 0, (size_t)(BT * C) * sizeof(float));
-	/* out = layernorm(res_L), on the last Tq rows */
-	const float *last = k->res + L * BT * C;
-	if (L == 0 && Tq < T) {
-		take_rows(k->dtmp, last, B, T, Tq, C);
-		last = k->dtmp;
-	}
-	usj_layernorm_backward(k->dres, usj_param_g(ps, nw), usj_param_g(ps, nw + 1), dout, last,
+	/* out = layernorm(res_L), res_L the last Tq rows (compact) */
+	usj_layernorm_backward(k->dres, usj_param_g(ps, nw), usj_param_g(ps, nw + 1), dout, k->res + L * BT * C,
 	                       usj_param_w(ps, nw), k->out_mean, k->out_rstd, (int64_t)B * Tq, C);
 	if (L == 0 && Tq < T)
 		spread_rows(k->dres, B, T, Tq, C);
 	for (int l = L - 1; l >= 0; l--) {
-		int64_t BTl = (int64_t)B * (l == L - 1 ? Tq : T); /* the rows block l computed */
+		int Tl = l == L - 1 ? Tq : T; /* the rows block l computed */
+		int64_t BTl = (int64_t)B * Tl;
 		float *res = k->res + l * BT * C, *mid = k->mid + l * BT * C;
 		float *ln1 = k->ln1 + l * BT * C, *ln2 = k->ln2 + l * BT * C, *atty = k->atty + l * BT * C;
 		float *qkv = k->qkv + l * BT * 3 * C, *att = k->att + (int64_t)l * B * NH * T * T;
@@ -239,8 +235,8 @@ static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, in
 		/* mid = res + proj(attention(qkv(ln1(res)))): dres now holds dmid */
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, PROJW), bg(k, ps, l, PROJB), k->dres, atty,
 		                    bw(k, ps, l, PROJW), BTl, C, C);
-		usj_attention_backward(k->dqkv, k->datt, k->dtmp, qkv, att, B, T, (int)(BTl / B), C, NH);
-		if (BTl < BT) /* the rows not computed had no residual path */
+		usj_attention_backward(k->dqkv, k->datt, k->dtmp, qkv, att, B, T, Tl, C, NH);
+		if (Tl < T) /* the rows not computed had no residual path */
 			spread_rows(k->dres, B, T, Tq, C);
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, QKVW), bg(k, ps, l, QKVB), k->dqkv, ln1, bw(k, ps, l, QKVW),
 		                    BT, C, 3 * C);

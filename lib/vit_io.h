@@ -45,9 +45,10 @@ void usj_timm_fold_grey(usj_tensorset *ts);
 
 /* usj_encoder_load: the encoder of path, a checkpoint stream or a timm
  * .safetensors file (told apart by their first bytes): its config (heads as
- * usj_timm_config for safetensors, unless its __metadata__ names them), its parameters registered in ps (fresh)
- * and loaded, frozen: weights only, no gradient buffer (usj_params_alloc_frozen). meta, if not NULL, receives a packed map describing the model
- * for provenance: {"path", "format", "encoder": config, "checksum"}; mean
+ * usj_timm_config for safetensors, unless its __metadata__ names them), its
+ * parameters registered in ps (fresh) and loaded, frozen: weights only, no
+ * gradient buffer (usj_params_alloc_frozen). meta, if not NULL, receives a
+ * packed map describing the model for provenance: {"path", "format", "encoder": config, "checksum"}; mean
  * and std the pixel normalisation the model was trained with: the
  * checkpoint's "normalize" {mean, std} or the safetensors __metadata__'s
  * mean and std, else 0.5 and 0.5 (timm's ViTs). A model whose input is not
