@@ -3,7 +3,7 @@
 # the same model, shapes and FLOP model: images/s of a SALT training step and
 # of teacher inference for each configuration on one and two threads, the C
 # side's GFLOP/s as a share of the pool's sgemm peak measured in the same run,
-# and each side's peak RSS. Every measurement is taken RUNS times (default 3),
+# and each side's peak RSS and cores kept busy. Every measurement is taken RUNS times (default 3),
 # sgemm, C and PyTorch in turn, and the median kept; the share of the peak is
 # the median of each C run's GFLOP/s over the sgemm peak measured just before
 # it, so that a core slowed by the host for a while counts against both; the
@@ -17,11 +17,14 @@ runs=${RUNS:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# measure NAME CMD...: run CMD under /usr/bin/time; NAME.out its output, NAME.rss its peak RSS in KB
+# measure NAME CMD...: run CMD under /usr/bin/time; NAME.out its output, NAME.rss its peak RSS in KB,
+# NAME.cores the cores it kept busy: (user + system time) / elapsed time
 measure() {
 	name=$1
 	shift
-	/usr/bin/time -f %M -o "$tmp/$name.rss" "$@" >"$tmp/$name.out"
+	/usr/bin/time -f '%M %e %U %S' -o "$tmp/$name.time" "$@" >"$tmp/$name.out"
+	awk '{ print $1 }' "$tmp/$name.time" >"$tmp/$name.rss"
+	awk '{ printf "%.2f\n", ($3 + $4) / $2 }' "$tmp/$name.time" >"$tmp/$name.cores"
 }
 # value NAME KEY: the number after "KEY: " on NAME.out's last line carrying it
 value() { sed -n "s|.*$2: \([0-9.]*\).*|\1|p" "$tmp/$1.out" | tail -1; }
@@ -42,8 +45,8 @@ steps() {
 
 {
 	printf '| config | mode | threads | C img/s | PyTorch img/s | C / PyTorch | C GFLOP/s | %% of sgemm peak'
-	printf ' | PyTorch GFLOP/s | C RSS MB | PyTorch RSS MB | C spread %% |\n'
-	printf '|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+	printf ' | PyTorch GFLOP/s | C RSS MB | PyTorch RSS MB | C cores | PyTorch cores | C spread %% |\n'
+	printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 	for config in tiny small vit-t; do
 		for mode in train infer; do
 			for j in 1 2; do
@@ -66,14 +69,17 @@ steps() {
 					value t GFLOP/s >>"$tmp/cell.tg"
 					cat "$tmp/c.rss" >>"$tmp/cell.cr"
 					cat "$tmp/t.rss" >>"$tmp/cell.tr"
+					cat "$tmp/c.cores" >>"$tmp/cell.cc"
+					cat "$tmp/t.cores" >>"$tmp/cell.tc"
 				done
 				awk -v c=$config -v m=$mode -v j=$j -v ci="$(median <"$tmp/cell.ci")" \
 					-v ti="$(median <"$tmp/cell.ti")" -v cg="$(median <"$tmp/cell.cg")" \
 					-v tg="$(median <"$tmp/cell.tg")" -v pct="$(median <"$tmp/cell.pct")" \
 					-v cr="$(median <"$tmp/cell.cr")" -v tr="$(median <"$tmp/cell.tr")" \
+					-v cc="$(median <"$tmp/cell.cc")" -v tc="$(median <"$tmp/cell.tc")" \
 					-v sp="$(spread <"$tmp/cell.ci")" 'BEGIN {
-					printf "| %s | %s | %d | %.1f | %.1f | %.2f | %.1f | %.0f %% | %.1f | %.0f | %.0f | %d |\n",
-						c, m, j, ci, ti, ci / ti, cg, pct, tg, cr / 1024, tr / 1024, sp
+					printf "| %s | %s | %d | %.1f | %.1f | %.2f | %.1f | %.0f %% | %.1f | %.0f | %.0f | %.2f | %.2f | %d |\n",
+						c, m, j, ci, ti, ci / ti, cg, pct, tg, cr / 1024, tr / 1024, cc, tc, sp
 				}'
 			done
 		done
@@ -95,7 +101,9 @@ sed -n '/^## Notes/,$p' bench/README.md >"$tmp/notes"
 	echo "on the 25 % context tokens, predictor to the 75 % targets, Smooth-L1, backward, clipping, AdamW),"
 	echo "inference the encoder on every token. GFLOP/s from the FLOP model of bench/vit-bench.c (matrix"
 	echo "products, attention's two a head included; training as three forwards), each side's for the products"
-	echo "it runs: the C predictor's last block computes only the target rows. RSS: peak, /usr/bin/time."
+	echo "it runs: the C predictor's last block computes only the target rows. RSS: peak, /usr/bin/time; cores:"
+	echo "(user + system time) / elapsed time, the cores a side kept busy. PyTorch's OpenBLAS pool is pinned to the"
+	echo "thread count (bench/vit_torch.py sets OPENBLAS_NUM_THREADS): unpinned, it used both cores on \"1 thread\"."
 	echo "Each figure the median of $runs runs; % of sgemm peak: the median of each C run's GFLOP/s over the sgemm"
 	echo "peak measured just before it; C spread: (max - min) / median of the C img/s."
 	echo

@@ -13,12 +13,6 @@ import os
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "ref"))
-from vit_ref import Model  # noqa: E402
-
 # as bench/vit-bench.c: encoder (img, patch, dim, depth, heads), predictor (dim, depth), batch
 CONFIGS = {
     "tiny": ((64, 8, 64, 4, 4), (64, 2), 64),
@@ -27,17 +21,36 @@ CONFIGS = {
 }
 
 
-def blocks_flops(B, T, C, depth):
-    return depth * (2 * B * T * C * (3 * C + C + 8 * C) + 4 * B * T * T * C)
-
-
-def main():
+def parse_args():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default="small", choices=CONFIGS)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--mode", default="train", choices=["train", "infer"])
-    a = ap.parse_args()
+    return ap.parse_args()
+
+
+ARGS = parse_args()
+# Debian's PyTorch does its matrix products in OpenBLAS's pthreads build, whose
+# own pool starts a thread a core whatever torch.set_num_threads says: on one
+# "thread" PyTorch used both cores (user + sys time twice the elapsed time).
+# Pinned here, before torch loads OpenBLAS, so that N threads are N cores, as
+# on the C side.
+os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "ref"))
+from vit_ref import Model  # noqa: E402
+
+
+def blocks_flops(B, T, C, depth):
+    return depth * (2 * B * T * C * (3 * C + C + 8 * C) + 4 * B * T * T * C)
+
+
+def main():
+    a = ARGS
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     (img, P, D, L, NH), (Dp, Lp), B = CONFIGS[a.config]
