@@ -47,13 +47,15 @@ static inline void relax(void)
 }
 
 /* range: thread k's part of [0, n) */
-static void range(int k, int64_t *begin, int64_t *end)
+void usj_pool_part(int64_t n, int64_t align, int k, int parts, int64_t *begin, int64_t *end)
 {
-	int64_t blocks = (P.n + P.align - 1) / P.align, per = blocks / P.threads, extra = blocks % P.threads;
+	int64_t blocks = (n + align - 1) / align, per = blocks / parts, extra = blocks % parts;
 	int64_t b0 = k * per + (k < extra ? k : extra), b1 = b0 + per + (k < extra);
-	*begin = b0 * P.align < P.n ? b0 * P.align : P.n;
-	*end = b1 * P.align < P.n ? b1 * P.align : P.n;
+	*begin = b0 * align < n ? b0 * align : n;
+	*end = b1 * align < n ? b1 * align : n;
 }
+
+static void range(int k, int64_t *begin, int64_t *end) { usj_pool_part(P.n, P.align, k, P.threads, begin, end); }
 
 /* spin_while: poll busy(arg) for up to SPIN seconds; whether it turned false */
 static int spin_while(int (*busy)(const void *), const void *arg)

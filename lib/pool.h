@@ -19,5 +19,8 @@ int usj_pool_threads(void);
  * once; returns when all are done. Ranges may be empty. */
 typedef void (*usj_range_fn)(void *ctx, int64_t begin, int64_t end);
 void usj_pool_for(int64_t n, int64_t align, usj_range_fn fn, void *ctx);
+/* usj_pool_part: part k of [0, n) cut into parts as usj_pool_for cuts it
+ * among threads, for loops that share the threads out themselves */
+void usj_pool_part(int64_t n, int64_t align, int k, int parts, int64_t *begin, int64_t *end);
 
 #endif

@@ -234,16 +234,41 @@ static void mm_backward_outputs(void *ctx, int64_t o0, int64_t o1)
 		bias_sums(a->dbias, a->dout, a->N, a->OC, o0, o1);
 }
 
+/* mm_backward_halves: thread t of the first half computes its part of dinp,
+ * of the second half its part of dweight and dbias */
+static void mm_backward_halves(void *ctx, int64_t t0, int64_t t1)
+{
+	mm_args *a = ctx;
+	int threads = usj_pool_threads(), half = threads / 2;
+	for (int64_t t = t0; t < t1; t++) {
+		int64_t b, e;
+		if (t < half) {
+			usj_pool_part(a->N, 16, (int)t, half, &b, &e);
+			mm_backward_rows(a, b, e);
+		} else {
+			usj_pool_part(a->OC, 16, (int)t - half, threads - half, &b, &e);
+			mm_backward_outputs(a, b, e);
+		}
+	}
+}
+
 void usj_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                          const float *weight, int64_t N, int C, int OC)
 {
 	double t0 = tic();
 	mm_args a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .inp = inp, .weight = weight,
 	             .N = N, .C = C, .OC = OC};
-	if (dinp)
-		usj_pool_for(N, 16, mm_backward_rows, &a);
-	if (dweight || dbias)
-		usj_pool_for(OC, 16, mm_backward_outputs, &a);
+	/* dinp and dweight are products of the same size: on two threads or
+	 * more, half the threads make each, so that every matrix is packed by
+	 * fewer threads and each sgemm is larger */
+	if (dinp && (dweight || dbias) && usj_pool_threads() > 1)
+		usj_pool_for(usj_pool_threads(), 1, mm_backward_halves, &a);
+	else {
+		if (dinp)
+			usj_pool_for(N, 16, mm_backward_rows, &a);
+		if (dweight || dbias)
+			usj_pool_for(OC, 16, mm_backward_outputs, &a);
+	}
 	toc(USJ_K_MATMUL_BWD, t0, 2.0 * N * C * OC * ((dinp != NULL) + (dweight != NULL)));
 }
 
