@@ -3,6 +3,7 @@
  * output element is written by two threads. */
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
@@ -42,9 +43,9 @@ static void toc(enum usj_kernel k, double t0, double flops)
 /* ---- layernorm ---- */
 
 typedef struct ln_args {
-	float *out, *mean, *rstd, *dinp, *dweight, *dbias;
+	float *out, *mean, *rstd, *dinp, *dweight, *dbias, *sums;
 	const float *inp, *weight, *bias, *dout;
-	int C;
+	int C, parts;
 	int64_t N;
 	float eps;
 } ln_args;
@@ -96,9 +97,10 @@ void usj_layernorm_forward(float *out, float *mean, float *rstd, const float *in
 	toc(USJ_K_LAYERNORM, t0, 0.0);
 }
 
-CLONES static void ln_backward_rows(void *ctx, int64_t r0, int64_t r1)
+/* ln_backward_rows: dinp of rows [r0, r1) added to, and, if sums (2, C) is
+ * given, the rows' sums for dweight and dbias added to it */
+CLONES static void ln_backward_rows(const ln_args *a, int64_t r0, int64_t r1, float *sums)
 {
-	ln_args *a = ctx;
 	int C = a->C, C8 = C / 8 * 8;
 	for (int64_t r = r0; r < r1; r++) {
 		const float *x = a->inp + r * C, *dy = a->dout + r * C; // x, dy (C)
@@ -119,34 +121,36 @@ CLONES static void ln_backward_rows(void *ctx, int64_t r0, int64_t r1)
 		}
 		dnorm_mean /= C;
 		dnorm_norm_mean /= C;
+		/* out = norm * weight + bias: dweight += norm dy, dbias += dy */
 		for (int i = 0; i < C8; i += 8) {
 			f32x8 n = (load8(x + i) - m) * s, dn = a->weight ? load8(dy + i) * load8(a->weight + i) : load8(dy + i);
 			store8(dx + i, load8(dx + i) + s * (dn - dnorm_mean - n * dnorm_norm_mean));
+			if (sums) {
+				store8(sums + i, load8(sums + i) + n * load8(dy + i));
+				store8(sums + C + i, load8(sums + C + i) + load8(dy + i));
+			}
 		}
 		for (int i = C8; i < C; i++) {
 			float n = (x[i] - m) * s, dn = a->weight ? dy[i] * a->weight[i] : dy[i];
 			dx[i] += s * (dn - dnorm_mean - n * dnorm_norm_mean);
+			if (sums) {
+				sums[i] += n * dy[i];
+				sums[C + i] += dy[i];
+			}
 		}
 	}
 }
 
-/* ln_backward_channels: dweight, dbias [c0, c1) summed over the rows, eight channels at a time */
-CLONES static void ln_backward_channels(void *ctx, int64_t c0, int64_t c1)
+/* ln_backward_parts: the rows of parts [k0, k1), each part's sums into its
+ * own (2, C) of a->sums: one pass over the rows, and no channel written by
+ * two threads */
+static void ln_backward_parts(void *ctx, int64_t k0, int64_t k1)
 {
 	ln_args *a = ctx;
-	int C = a->C;
-	for (int64_t r = 0; r < a->N; r++) {
-		const float *x = a->inp + r * C, *dy = a->dout + r * C;
-		float m = a->mean[r], s = a->rstd[r];
-		int64_t i = c0;
-		for (; i + 8 <= c1; i += 8) { // out = norm * weight + bias
-			store8(a->dweight + i, load8(a->dweight + i) + (load8(x + i) - m) * s * load8(dy + i));
-			store8(a->dbias + i, load8(a->dbias + i) + load8(dy + i));
-		}
-		for (; i < c1; i++) {
-			a->dweight[i] += (x[i] - m) * s * dy[i];
-			a->dbias[i] += dy[i];
-		}
+	for (int64_t k = k0; k < k1; k++) {
+		int64_t r0, r1;
+		usj_pool_part(a->N, 1, (int)k, a->parts, &r0, &r1);
+		ln_backward_rows(a, r0, r1, a->sums ? a->sums + k * 2 * a->C : NULL);
 	}
 }
 
@@ -154,11 +158,18 @@ void usj_layernorm_backward(float *dinp, float *dweight, float *dbias, const flo
                             const float *weight, const float *mean, const float *rstd, int64_t N, int C)
 {
 	double t0 = tic();
+	int parts = usj_pool_threads();
 	ln_args a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .inp = inp, .weight = weight,
-	             .mean = (float *)mean, .rstd = (float *)rstd, .C = C, .N = N};
-	usj_pool_for(N, 1, ln_backward_rows, &a);
+	             .mean = (float *)mean, .rstd = (float *)rstd, .C = C, .N = N, .parts = parts};
 	if (dweight)
-		usj_pool_for(C, 16, ln_backward_channels, &a);
+		a.sums = xcalloc((size_t)parts * 2 * C, sizeof(float));
+	usj_pool_for(parts, 1, ln_backward_parts, &a);
+	for (int k = 0; dweight && k < parts; k++) /* the parts' sums in their order: the same bits every run */
+		for (int i = 0; i < C; i++) {
+			dweight[i] += a.sums[(int64_t)k * 2 * C + i];
+			dbias[i] += a.sums[(int64_t)k * 2 * C + C + i];
+		}
+	free(a.sums);
 	toc(USJ_K_LAYERNORM_BWD, t0, 0.0);
 }
 
