@@ -1,10 +1,11 @@
 /* pool.h: the numeric code's one thread budget. The caller and N-1 workers
  * run every parallel loop, matrix products included: each thread calls a
- * single-threaded OpenBLAS on its own block of rows, so OpenBLAS never
- * starts threads of its own and the cores are never oversubscribed. Work is
- * cut into fixed contiguous ranges that do not depend on timing, and no
- * value is summed across ranges, so results are the same on every run with
- * the same thread count. */
+ * single-threaded OpenBLAS on its own block of rows, so OpenBLAS's own
+ * workers (started as the library loads) get no work and sleep, and the
+ * cores are never oversubscribed. Work is cut into fixed contiguous ranges
+ * that do not depend on timing, and a value summed across ranges is summed
+ * in their order, so results are the same on every run with the same
+ * thread count. */
 #ifndef USJ_POOL_H
 #define USJ_POOL_H
 #include <stdint.h>
