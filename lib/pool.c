@@ -46,7 +46,6 @@ static inline void relax(void)
 #endif
 }
 
-/* range: thread k's part of [0, n) */
 void usj_pool_part(int64_t n, int64_t align, int k, int parts, int64_t *begin, int64_t *end)
 {
 	int64_t blocks = (n + align - 1) / align, per = blocks / parts, extra = blocks % parts;
@@ -55,6 +54,7 @@ void usj_pool_part(int64_t n, int64_t align, int k, int parts, int64_t *begin, i
 	*end = b1 * align < n ? b1 * align : n;
 }
 
+/* range: thread k's part of the loop's [0, n) */
 static void range(int k, int64_t *begin, int64_t *end) { usj_pool_part(P.n, P.align, k, P.threads, begin, end); }
 
 /* spin_while: poll busy(arg) for up to SPIN seconds; whether it turned false */
