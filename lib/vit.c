@@ -211,8 +211,9 @@ static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, in
 {
 	int C = k->c.dim, H = k->c.hidden, NH = k->c.heads, L = k->c.depth, nw = norm_index(k);
 	int64_t BT = (int64_t)B * T;
-	memset(k->dres, 0, (size_t)(BT * C) * sizeof(float));
-	/* out = layernorm(res_L), res_L the last Tq rows (compact) */
+	/* out = layernorm(res_L), res_L the last Tq rows (compact); the other
+	 * rows of dres are zeroed where they are spread out */
+	memset(k->dres, 0, (size_t)B * Tq * C * sizeof(float));
 	usj_layernorm_backward(k->dres, usj_param_g(ps, nw), usj_param_g(ps, nw + 1), dout, k->res + L * BT * C,
 	                       usj_param_w(ps, nw), k->out_mean, k->out_rstd, (int64_t)B * Tq, C);
 	if (L == 0 && Tq < T)

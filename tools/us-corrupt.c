@@ -49,8 +49,7 @@ enum { BATCH = 64 };
 typedef struct corrupt {
 	int kind, severity;
 	uint64_t seed;
-	char **splits;
-	int nsplits;
+	const char *splits; /* the splits to corrupt, comma-separated (usj_cli_splits) */
 	usj_record recs[BATCH];
 	uint8_t *image[BATCH];        /* the image to corrupt, or NULL to pass the record as it is */
 	const uint8_t *region[BATCH]; /* its scan region, or NULL */
@@ -90,20 +89,13 @@ static void degrade_range(void *ctx, int64_t begin, int64_t end)
 			degrade(c, c->image[b], c->region[b], c->W[b], c->H[b], c->id[b]);
 }
 
-static int in_splits(const corrupt *c, const char *split)
-{
-	for (int i = 0; split && i < c->nsplits; i++)
-		if (!strcmp(c->splits[i], split))
-			return 1;
-	return 0;
-}
-
 /* select_image: whether record b is to be corrupted, checking what that needs */
 static void select_image(corrupt *c, usj_reader *in, int b, int64_t k)
 {
 	usj_record *r = &c->recs[b];
 	c->image[b] = NULL;
-	if (!in_splits(c, usj_record_str(r, "split")))
+	const char *split = usj_record_str(r, "split");
+	if (!split || !usj_in_list(c->splits, split))
 		return;
 	const char *name = usj_reader_name(in), *id = usj_record_str(r, "id");
 	if (!id)
@@ -122,16 +114,6 @@ static void select_image(corrupt *c, usj_reader *in, int b, int64_t k)
 	c->W[b] = (int)img->t.shape[1];
 }
 
-static void parse_splits(corrupt *c, const char *text)
-{
-	char *copy = xstrdup(usj_cli_splits(synopsis, "--splits", text)), *save = NULL;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		c->splits = xrealloc(c->splits, (size_t)(c->nsplits + 1) * sizeof *c->splits);
-		c->splits[c->nsplits++] = xstrdup(tok);
-	}
-	free(copy);
-}
-
 static void pack_meta(msgpack_sbuffer *sb, const corrupt *c, const usj_reader *in)
 {
 	msgpack_packer pk;
@@ -146,9 +128,18 @@ static void pack_meta(msgpack_sbuffer *sb, const corrupt *c, const usj_reader *i
 	usj_pack_kv_str(&pk, "name", name);
 	free(name);
 	usj_pack_cstr(&pk, "splits");
-	msgpack_pack_array(&pk, (size_t)c->nsplits);
-	for (int i = 0; i < c->nsplits; i++)
-		usj_pack_cstr(&pk, c->splits[i]);
+	size_t nsplits = 1;
+	for (const char *p = c->splits; *p; p++)
+		nsplits += *p == ',';
+	msgpack_pack_array(&pk, nsplits);
+	size_t len;
+	for (const char *p = c->splits;; p += len + 1) {
+		len = strcspn(p, ",");
+		msgpack_pack_str(&pk, len);
+		msgpack_pack_str_body(&pk, p, len);
+		if (!p[len])
+			break;
+	}
 	usj_pack_kv_int(&pk, "seed", (int64_t)c->seed);
 	usj_pack_cstr(&pk, "parameters");
 	if (c->kind == BLUR) {
@@ -212,7 +203,7 @@ int main(int argc, char **argv)
 		usj_usage_error(synopsis, "no --severity given: 1, 2 or 3");
 	if (optind < argc - 1)
 		usj_usage_error(synopsis, "one IMAGES stream at a time");
-	parse_splits(&c, splits);
+	c.splits = usj_cli_splits(synopsis, "--splits", splits);
 	usj_pool_init(threads);
 	usj_reader *in = usj_open_input(optind < argc ? argv[optind] : "-", "images", "us-ingest or us-phantom");
 	msgpack_sbuffer meta, summary;
@@ -246,9 +237,6 @@ int main(int argc, char **argv)
 	usj_reader_close(in);
 	for (int b = 0; b < BATCH; b++)
 		usj_record_free(&c.recs[b]);
-	for (int i = 0; i < c.nsplits; i++)
-		free(c.splits[i]);
-	free(c.splits);
 	msgpack_sbuffer_destroy(&meta);
 	msgpack_sbuffer_destroy(&summary);
 	usj_close_stdout();
