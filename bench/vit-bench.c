@@ -54,7 +54,9 @@ static double blocks_flops(const usj_blocks_config *c, int B, int T, int Tq)
 	return c->depth ? (c->depth - 1) * block + last : 0.0;
 }
 
-/* step_flops: the forward of the step; training counts it three times */
+/* step_flops: the forward of the step; training counts it three times. The
+ * predictor's first qkv runs on its B Tc + N distinct rows, not its B T
+ * (lib/vit.c: a target's mask token is the same in every image). */
 static double step_flops(const bench_config *bc, const usj_vit *enc, int train, int Tc, int Tt)
 {
 	int B = bc->batch, D = bc->enc.blocks.dim, Dp = bc->pred.blocks.dim, Do = bc->pred.out_dim;
@@ -62,6 +64,8 @@ static double step_flops(const bench_config *bc, const usj_vit *enc, int train, 
 		return 2.0 * B * enc->N * enc->PP * D + blocks_flops(&bc->enc.blocks, B, enc->N, enc->N);
 	double f = 2.0 * B * Tc * enc->PP * D + blocks_flops(&bc->enc.blocks, B, Tc, Tc) + 2.0 * B * Tc * D * Dp +
 	           blocks_flops(&bc->pred.blocks, B, Tc + Tt, Tt) + 2.0 * B * Tt * Dp * Do;
+	if (bc->pred.blocks.depth)
+		f -= 2.0 * ((double)B * Tt - enc->N) * Dp * 3 * Dp;
 	return 3 * f;
 }
 

@@ -8,6 +8,8 @@
 
 #include "err.h"
 #include "mem.h"
+#include "pool.h"
+#include "simd8.h"
 #include "vit.h"
 #include "vit_kernels.h"
 
@@ -180,9 +182,11 @@ static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T, in
 		float *ln1 = k->ln1 + s * BT * C, *ln2 = k->ln2 + s * BT * C, *atty = k->atty + s * BT * C;
 		float *qkv = k->qkv + s * BT * 3 * C, *att = k->att + s * B * NH * T * T;
 		float *fch = k->fch + s * BT * H, *fg = k->fch_gelu + s * BT * H;
-		usj_layernorm_forward(ln1, k->ln1_mean + s * BT, k->ln1_rstd + s * BT, res, bw(k, ps, l, LN1W),
-		                      bw(k, ps, l, LN1B), BT, C, eps);
-		usj_matmul_forward(qkv, ln1, bw(k, ps, l, QKVW), bw(k, ps, l, QKVB), BT, C, 3 * C);
+		if (l > 0 || !k->qkv0_outside) {
+			usj_layernorm_forward(ln1, k->ln1_mean + s * BT, k->ln1_rstd + s * BT, res, bw(k, ps, l, LN1W),
+			                      bw(k, ps, l, LN1B), BT, C, eps);
+			usj_matmul_forward(qkv, ln1, bw(k, ps, l, QKVW), bw(k, ps, l, QKVB), BT, C, 3 * C);
+		}
 		usj_attention_forward(atty, att, qkv, B, T, Tl, C, NH);
 		usj_matmul_forward(k->tmp, atty, bw(k, ps, l, PROJW), bw(k, ps, l, PROJB), BTl, C, C);
 		if (Tl < T) { /* the residual of the rows computed */
@@ -206,7 +210,8 @@ static void blocks_forward(usj_blocks *k, const usj_params *ps, int B, int T, in
 }
 
 /* blocks_backward: dout (B, Tq, C) of k->out -> parameter gradients and
- * k->dres (B, T, C), the gradient of the blocks' input */
+ * k->dres (B, T, C), the gradient of the blocks' input; with qkv0_outside,
+ * only its residual part, and k->dqkv holds the first block's qkv gradient */
 static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, int B, int T, int Tq)
 {
 	int C = k->c.dim, H = k->c.hidden, NH = k->c.heads, L = k->c.depth, nw = norm_index(k);
@@ -239,6 +244,8 @@ static void blocks_backward(usj_blocks *k, usj_params *ps, const float *dout, in
 		usj_attention_backward(k->dqkv, k->datt, k->dtmp, qkv, att, B, T, Tl, C, NH);
 		if (Tl < T) /* the rows not computed had no residual path */
 			spread_rows(k->dres, B, T, Tq, C);
+		if (l == 0 && k->qkv0_outside)
+			break;
 		usj_matmul_backward(k->dtmp, bg(k, ps, l, QKVW), bg(k, ps, l, QKVB), k->dqkv, ln1, bw(k, ps, l, QKVW),
 		                    BT, C, 3 * C);
 		usj_layernorm_backward(k->dres, bg(k, ps, l, LN1W), bg(k, ps, l, LN1B), k->dtmp, res, bw(k, ps, l, LN1W),
@@ -441,6 +448,7 @@ void usj_pred_register(usj_pred *m, const usj_pred_config *c, int grid, usj_para
 	blocks_register(&m->blocks, &c->blocks, "predictor_blocks", "predictor_norm", ps);
 	usj_params_add(ps, "predictor_proj.weight", 2, proj, 1);
 	usj_params_add(ps, "predictor_proj.bias", 1, &Do, 0);
+	m->blocks.qkv0_outside = c->blocks.depth > 0;
 	m->pos = xmalloc_aligned((size_t)m->N * Dp * sizeof(float));
 	usj_sincos_2d(m->pos, grid, (int)Dp);
 }
@@ -461,7 +469,8 @@ void usj_pred_init(usj_pred *m, usj_params *ps, usj_rng *rng)
 /* pred_free_buffers: what usj_pred_reserve allocates */
 static void pred_free_buffers(usj_pred *m)
 {
-	void *bufs[] = {m->ctx_in, m->ctx_idx, m->tgt_idx, m->out, m->dtgt, m->emb};
+	void *bufs[] = {m->ctx_in, m->ctx_idx, m->tgt_idx, m->out, m->dtgt, m->in0, m->din0, m->ln0, m->dln0,
+	                m->ln0_mean, m->ln0_rstd, m->qkv0};
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		free(bufs[i]);
 }
@@ -478,7 +487,11 @@ void usj_pred_reserve(usj_pred *m, int B, int Tc, int Tt)
 	m->tgt_idx = xmalloc((size_t)B * Tt * sizeof(int32_t));
 	m->out = xmalloc_aligned((size_t)B * Tt * Do * sizeof(float));
 	m->dtgt = xmalloc_aligned((size_t)B * Tt * Dp * sizeof(float));
-	m->emb = xmalloc_aligned((size_t)B * Tc * Dp * sizeof(float));
+	int64_t R0 = (int64_t)B * Tc + m->N, q = m->blocks.qkv0_outside; /* no blocks: no first block */
+	float **rows[] = {&m->in0, &m->din0, &m->ln0, &m->dln0, &m->ln0_mean, &m->ln0_rstd, &m->qkv0};
+	int64_t widths[] = {Dp, Dp, q * Dp, q * Dp, q, q, q * 3 * Dp};
+	for (int i = 0; i < 7; i++)
+		*rows[i] = xmalloc_aligned((size_t)(R0 * widths[i]) * sizeof(float));
 	m->B = B;
 	m->Tc = Tc;
 	m->Tt = Tt;
@@ -493,6 +506,64 @@ void usj_pred_free(usj_pred *m)
 	memset(m, 0, sizeof *m);
 }
 
+/* The predictor's sequence (B, T, Dp) has R0 = B Tc + N distinct rows:
+ * each image's context tokens, and the mask token at a grid position, the
+ * same in every image that has a target there. in0 (R0, Dp) holds them, and
+ * the first block's norm1 and qkv are made once a distinct row (a quarter
+ * of the rows at 25 % context), then spread to the sequence's rows. */
+
+/* seq_row: the distinct row of image b's row t */
+static int64_t seq_row(const usj_pred *m, int64_t b, int t)
+{
+	return t < m->Tc ? b * m->Tc + t : (int64_t)m->B * m->Tc + m->tgt_idx[b * m->Tt + t - m->Tc];
+}
+
+typedef struct rows_args {
+	const usj_pred *m;
+	float *seq, *distinct; /* (B, T, width), (R0, width) */
+	int width;
+} rows_args;
+
+/* spread_images: seq's rows of images [b0, b1) from distinct */
+static void spread_images(void *ctx, int64_t b0, int64_t b1)
+{
+	rows_args *a = ctx;
+	int T = a->m->Tc + a->m->Tt;
+	size_t bytes = (size_t)a->width * sizeof(float);
+	for (int64_t b = b0; b < b1; b++)
+		for (int t = 0; t < T; t++)
+			memcpy(a->seq + (b * T + t) * a->width, a->distinct + seq_row(a->m, b, t) * a->width, bytes);
+}
+
+/* gather_distinct: distinct rows [r0, r1) from seq's gradient: a context
+ * row's own, a position's the sum of its targets' rows, in image order */
+CLONES static void gather_distinct(void *ctx, int64_t r0, int64_t r1)
+{
+	rows_args *a = ctx;
+	const usj_pred *m = a->m;
+	int T = m->Tc + m->Tt, w = a->width;
+	int64_t BTc = (int64_t)m->B * m->Tc;
+	for (int64_t r = r0; r < r1 && r < BTc; r++)
+		memcpy(a->distinct + r * w, a->seq + ((r / m->Tc) * T + r % m->Tc) * w, (size_t)w * sizeof(float));
+	if (r1 <= BTc)
+		return;
+	int64_t k0 = r0 > BTc ? r0 : BTc; /* this range's positions' rows, [k0, r1) */
+	memset(a->distinct + k0 * w, 0, (size_t)(r1 - k0) * w * sizeof(float));
+	for (int64_t b = 0; b < m->B; b++)
+		for (int t = m->Tc; t < T; t++) {
+			int64_t r = seq_row(m, b, t);
+			if (r < k0 || r >= r1)
+				continue;
+			float *d = a->distinct + r * w;          // d (w)
+			const float *g = a->seq + (b * T + t) * w; // g (w)
+			int i = 0;
+			for (; i + 8 <= w; i += 8)
+				store8(d + i, load8(d + i) + load8(g + i));
+			for (; i < w; i++)
+				d[i] += g[i];
+		}
+}
+
 const float *usj_pred_forward(usj_pred *m, const usj_params *ps, const float *ctx, const int32_t *ctx_idx,
                               const int32_t *tgt_idx, int B, int Tc, int Tt)
 {
@@ -501,21 +572,27 @@ const float *usj_pred_forward(usj_pred *m, const usj_params *ps, const float *ct
 	memcpy(m->ctx_in, ctx, (size_t)B * Tc * D * sizeof(float));
 	memcpy(m->ctx_idx, ctx_idx, (size_t)B * Tc * sizeof(int32_t));
 	memcpy(m->tgt_idx, tgt_idx, (size_t)B * Tt * sizeof(int32_t));
-	/* the sequence (B, T, Dp): embedded context tokens, then one mask token a
-	 * target, each with its position */
-	float *seq = m->blocks.res, *emb = m->emb; // seq (B, T, Dp), emb (B, Tc, Dp)
-	usj_matmul_forward(emb, ctx, usj_param_w(ps, m->first), usj_param_w(ps, m->first + 1), (int64_t)B * Tc, D,
-	                   Dp);
+	/* the distinct rows: embedded context tokens, then the mask token, each
+	 * with its position */
+	int64_t BTc = (int64_t)B * Tc, R0 = BTc + m->N;
+	usj_matmul_forward(m->in0, ctx, usj_param_w(ps, m->first), usj_param_w(ps, m->first + 1), BTc, D, Dp);
 	const float *mask = usj_param_w(ps, m->first + PRED_MASK);
-	for (int b = 0; b < B; b++)
-		for (int t = 0; t < T; t++) {
-			int ctx_row = t < Tc;
-			int g = ctx_row ? ctx_idx[(int64_t)b * Tc + t] : tgt_idx[(int64_t)b * Tt + t - Tc];
-			const float *x = ctx_row ? emb + ((int64_t)b * Tc + t) * Dp : mask, *pos = m->pos + (int64_t)g * Dp;
-			float *o = seq + ((int64_t)b * T + t) * Dp;
-			for (int i = 0; i < Dp; i++)
-				o[i] = x[i] + pos[i];
-		}
+	for (int64_t r = 0; r < R0; r++) {
+		float *o = m->in0 + r * Dp;
+		const float *pos = m->pos + (int64_t)(r < BTc ? ctx_idx[r] : r - BTc) * Dp;
+		for (int i = 0; i < Dp; i++)
+			o[i] = (r < BTc ? o[i] : mask[i]) + pos[i];
+	}
+	rows_args sa = {.m = m, .seq = m->blocks.res, .distinct = m->in0, .width = Dp};
+	usj_pool_for(B, 1, spread_images, &sa);
+	usj_blocks *k = &m->blocks;
+	if (k->qkv0_outside) {
+		usj_layernorm_forward(m->ln0, m->ln0_mean, m->ln0_rstd, m->in0, bw(k, ps, 0, LN1W), bw(k, ps, 0, LN1B), R0,
+		                      Dp, k->c.eps);
+		usj_matmul_forward(m->qkv0, m->ln0, bw(k, ps, 0, QKVW), bw(k, ps, 0, QKVB), R0, Dp, 3 * Dp);
+		rows_args qa = {.m = m, .seq = k->qkv, .distinct = m->qkv0, .width = 3 * Dp};
+		usj_pool_for(B, 1, spread_images, &qa);
+	}
 	blocks_forward(&m->blocks, ps, B, T, Tt, 1); /* out (B, Tt, Dp): the targets' rows */
 	int proj = pred_proj(m);
 	usj_matmul_forward(m->out, m->blocks.out, usj_param_w(ps, proj), usj_param_w(ps, proj + 1), (int64_t)B * Tt, Dp, Do);
@@ -525,22 +602,29 @@ const float *usj_pred_forward(usj_pred *m, const usj_params *ps, const float *ct
 void usj_pred_backward(usj_pred *m, usj_params *ps, const float *dpred, float *dctx)
 {
 	int B = m->B, Tc = m->Tc, Tt = m->Tt, T = Tc + Tt, D = m->c.in_dim, Dp = m->c.blocks.dim, Do = m->c.out_dim;
+	int64_t BTc = (int64_t)B * Tc, R0 = BTc + m->N;
 	int proj = pred_proj(m);
-	usj_matmul_backward(m->dtgt, usj_param_g(ps, proj), usj_param_g(ps, proj + 1), dpred, m->blocks.out,
+	usj_blocks *k = &m->blocks;
+	usj_matmul_backward(m->dtgt, usj_param_g(ps, proj), usj_param_g(ps, proj + 1), dpred, k->out,
 	                    usj_param_w(ps, proj), (int64_t)B * Tt, Dp, Do);
-	blocks_backward(&m->blocks, ps, m->dtgt, B, T, Tt);
-	/* seq = [context embedding, mask token] + positions */
-	float *dmask = usj_param_g(ps, m->first + PRED_MASK), *demb = m->emb; // demb (B, Tc, Dp)
-	for (int b = 0; b < B; b++) {
-		for (int t = 0; t < Tc; t++)
-			memcpy(demb + ((int64_t)b * Tc + t) * Dp, m->blocks.dres + ((int64_t)b * T + t) * Dp,
-			       (size_t)Dp * sizeof(float));
-		for (int t = Tc; t < T; t++) {
-			const float *d = m->blocks.dres + ((int64_t)b * T + t) * Dp;
-			for (int i = 0; i < Dp; i++)
-				dmask[i] += d[i];
-		}
+	blocks_backward(k, ps, m->dtgt, B, T, Tt);
+	/* the distinct rows' gradients: the residual path's, then the first
+	 * block's norm1 and qkv */
+	rows_args ra = {.m = m, .seq = k->dres, .distinct = m->din0, .width = Dp};
+	usj_pool_for(R0, 16, gather_distinct, &ra);
+	if (k->qkv0_outside) {
+		rows_args qa = {.m = m, .seq = k->dqkv, .distinct = m->qkv0, .width = 3 * Dp};
+		usj_pool_for(R0, 16, gather_distinct, &qa);
+		usj_matmul_backward(m->dln0, bg(k, ps, 0, QKVW), bg(k, ps, 0, QKVB), m->qkv0, m->ln0, bw(k, ps, 0, QKVW),
+		                    R0, Dp, 3 * Dp);
+		usj_layernorm_backward(m->din0, bg(k, ps, 0, LN1W), bg(k, ps, 0, LN1B), m->dln0, m->in0,
+		                       bw(k, ps, 0, LN1W), m->ln0_mean, m->ln0_rstd, R0, Dp);
 	}
-	usj_matmul_backward(dctx, usj_param_g(ps, m->first), usj_param_g(ps, m->first + 1), demb, m->ctx_in,
-	                    usj_param_w(ps, m->first), (int64_t)B * Tc, D, Dp);
+	/* in0 = [context embedding; mask token] + positions */
+	float *dmask = usj_param_g(ps, m->first + PRED_MASK);
+	for (int64_t r = BTc; r < R0; r++)
+		for (int i = 0; i < Dp; i++)
+			dmask[i] += m->din0[r * Dp + i];
+	usj_matmul_backward(dctx, usj_param_g(ps, m->first), usj_param_g(ps, m->first + 1), m->din0, m->ctx_in,
+	                    usj_param_w(ps, m->first), BTc, D, Dp);
 }

@@ -35,6 +35,7 @@ typedef struct usj_blocks {
 	int first;               /* index of its first parameter; 12 a block, then norm w, b */
 	int B, T;                /* the shape the activations are allocated for */
 	int train;               /* they hold every block's (else one block's: inference) and grads exists */
+	int qkv0_outside;        /* the first block's norm1 and qkv are the caller's (the predictor's) */
 	float *acts;             /* one buffer for all activations below; inference: L = 1, in place */
 	/* The last block may compute only the last Tq of each image's T rows
 	 * (the predictor's targets): its slices below then hold (B, Tq, ...)
@@ -77,7 +78,11 @@ typedef struct usj_pred {
 	int32_t *ctx_idx, *tgt_idx; /* (B, Tc), (B, Tt) grid positions */
 	float *out;              /* (B, Tt, Dout) the predictions */
 	float *dtgt;             /* (B, Tt, Dp) the gradient of the blocks' output */
-	float *emb;              /* (B, Tc, Dp) the embedded context, then the backward's scratch */
+	/* the sequence's distinct rows (vit.c): R0 = B Tc + N, the context tokens
+	 * then the mask token at each grid position */
+	float *in0, *din0;       /* (R0, Dp) the rows and their gradient */
+	float *ln0, *dln0, *ln0_mean, *ln0_rstd; /* (R0, Dp) x2, (R0) x2 the first block's norm1 */
+	float *qkv0;             /* (R0, 3 Dp) its qkv; in the backward, their gradient */
 } usj_pred;
 
 /* usj_sincos_2d: MAE's fixed 2-D sin-cos positional embedding, out (G*G, D):
