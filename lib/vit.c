@@ -577,11 +577,17 @@ const float *usj_pred_forward(usj_pred *m, const usj_params *ps, const float *ct
 	int64_t BTc = (int64_t)B * Tc, R0 = BTc + m->N;
 	usj_matmul_forward(m->in0, ctx, usj_param_w(ps, m->first), usj_param_w(ps, m->first + 1), BTc, D, Dp);
 	const float *mask = usj_param_w(ps, m->first + PRED_MASK);
-	for (int64_t r = 0; r < R0; r++) {
-		float *o = m->in0 + r * Dp;
-		const float *pos = m->pos + (int64_t)(r < BTc ? ctx_idx[r] : r - BTc) * Dp;
+	for (int64_t r = 0; r < BTc; r++) {
+		float *o = m->in0 + r * Dp;                         // o (Dp)
+		const float *pos = m->pos + (int64_t)ctx_idx[r] * Dp; // pos (Dp)
 		for (int i = 0; i < Dp; i++)
-			o[i] = (r < BTc ? o[i] : mask[i]) + pos[i];
+			o[i] += pos[i];
+	}
+	for (int g = 0; g < m->N; g++) {
+		float *o = m->in0 + (BTc + g) * Dp;
+		const float *pos = m->pos + (int64_t)g * Dp;
+		for (int i = 0; i < Dp; i++)
+			o[i] = mask[i] + pos[i];
 	}
 	rows_args sa = {.m = m, .seq = m->blocks.res, .distinct = m->in0, .width = Dp};
 	usj_pool_for(B, 1, spread_images, &sa);
